@@ -1,0 +1,492 @@
+"""Blocking association driver for the SCU: the sans-IO core plus a socket.
+
+:class:`StoreAssociation` opens one association, sends C-STORE and C-ECHO
+requests one at a time (no asynchronous operations are negotiated, PS3.7
+D.3.3.3), validates every response, and ends with a release or an abort.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn, Protocol, TypeVar
+
+from storescu import dimse
+from storescu.association import (
+    Aborted,
+    AssociationAccepted,
+    AssociationRejected,
+    Connection,
+    DataReceived,
+    IndicationEvent,
+    NeedData,
+    ReleaseConfirmed,
+    ReleaseRequested,
+    Role,
+    describe_reject,
+)
+from storescu.constants import (
+    DEFAULT_CALLED_AET,
+    DEFAULT_CALLING_AET,
+    DEFAULT_MAX_PDU,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    MAX_ASSOCIATION_PDU,
+    UNLIMITED_PDU_CAP,
+)
+from storescu.errors import (
+    AssociationAborted,
+    NegotiationError,
+    RemoteProtocolError,
+    StorescuError,
+    TimeoutError_,
+    TransportError,
+)
+from storescu.errors import (
+    AssociationRejected as AssociationRejectedError,
+)
+from storescu.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
+from storescu.pdu import AAssociateRQ, PresentationContextRQ, UserInformation
+from storescu.status import Status, classify
+from storescu.transport import Transport
+
+log = logging.getLogger("storescu")
+
+_T = TypeVar("_T")
+
+#: Bytes read from a file per scatter-gather write (many PDUs per system call).
+_SEND_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationSettings:
+    """Everything that shapes one association, as DCMTK's options name it.
+
+    Parameters
+    ----------
+    calling_aet, called_aet : str
+        Our and the peer's AE titles (``-aet``, ``-aec``).
+    max_pdu : int
+        Our maximum receive PDU (``-pdu``), advertised to the peer.
+    max_send_pdu : int or None
+        Cap on the PDUs we send (``--max-send-pdu``), below the peer's maximum.
+    connect_timeout, socket_timeout, acse_timeout, dimse_timeout : float or None
+        ``-to``, ``-ts``, ``-ta``, ``-td`` in seconds; None waits forever.
+    """
+
+    calling_aet: str = DEFAULT_CALLING_AET
+    called_aet: str = DEFAULT_CALLED_AET
+    max_pdu: int = DEFAULT_MAX_PDU
+    max_send_pdu: int | None = None
+    connect_timeout: float | None = None
+    socket_timeout: float | None = 60.0
+    acse_timeout: float | None = 30.0
+    dimse_timeout: float | None = None
+
+
+class DatasetSource(Protocol):
+    """What :meth:`StoreAssociation.send_store` reads the dataset from."""
+
+    length: int
+
+    def readinto(self, buf: memoryview) -> int:
+        """Fill ``buf`` from the dataset; return the byte count (0 at the end)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResponse:
+    """A validated C-STORE-RSP."""
+
+    status: Status
+    error_comment: str | None
+    warnings: tuple[str, ...]
+
+
+class StoreAssociation:
+    """One open association to a Storage SCP (blocking).
+
+    Use :meth:`open`; afterwards :meth:`send_store` / :meth:`echo`, then
+    :meth:`release` or :meth:`abort`. After any exception from a send, the
+    association is gone (it was aborted) and :attr:`is_open` is False.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        connection: Connection,
+        settings: AssociationSettings,
+        accepted: AcceptedContexts,
+        peer_max_pdu: int,
+        peer_implementation: tuple[str, str],
+    ) -> None:
+        self.transport = transport
+        self.connection = connection
+        self.settings = settings
+        self.accepted = accepted
+        self.peer_max_pdu = peer_max_pdu
+        self.peer_implementation = peer_implementation
+        self._next_message_id = 1
+        limit = peer_max_pdu or UNLIMITED_PDU_CAP
+        if settings.max_send_pdu:
+            limit = min(limit, settings.max_send_pdu)
+        # PS3.8 9.3.5: the PDU length covers the PDV's 4-byte length and its
+        # 2 header bytes, so each fragment carries at most limit - 6 bytes.
+        self.max_fragment = max(limit - 6, 1)
+        block = max(self.max_fragment, (_SEND_BLOCK // self.max_fragment) * self.max_fragment)
+        self._block = bytearray(block)
+        self._assembler = dimse.MessageAssembler(frozenset(accepted.by_id))
+        self.is_open = True
+
+    # -------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls,
+        host: str,
+        port: int,
+        contexts: tuple[PresentationContextRQ, ...],
+        settings: AssociationSettings,
+        family: int = 0,
+    ) -> StoreAssociation:
+        """Connect and negotiate an association.
+
+        Raises
+        ------
+        AssociationRejected
+            The peer sent A-ASSOCIATE-RJ.
+        AssociationAborted
+            The peer aborted or closed the connection during negotiation, or
+            broke the protocol.
+        NegotiationError
+            The peer accepted none of the proposed presentation contexts.
+        TransportError, TimeoutError_
+            Connecting failed or a timeout expired.
+        """
+        rq = AAssociateRQ(
+            called_ae=settings.called_aet,
+            calling_ae=settings.calling_aet,
+            presentation_contexts=contexts,
+            user_information=UserInformation(
+                max_length=settings.max_pdu,
+                implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+                implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+            ),
+        )
+        connection = Connection(Role.REQUESTOR, settings.max_pdu, MAX_ASSOCIATION_PDU)
+        connection.request(rq)
+        transport = Transport.connect(host, port, settings.connect_timeout, family)
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("Sending A-ASSOCIATE-RQ with %d presentation contexts", len(contexts))
+            transport.send(connection.transport_connected(), settings.socket_timeout)
+            event = _wait(transport, connection, settings.acse_timeout, "ACSE")
+        except BaseException:
+            transport.close()
+            raise
+        if isinstance(event, AssociationRejected):
+            transport.close()
+            rj = event.rj
+            lines = describe_reject(rj.result, rj.source, rj.reason)
+            raise AssociationRejectedError(
+                "Association Rejected:\n" + "\n".join(lines), rj.result, rj.source, rj.reason
+            )
+        if not isinstance(event, AssociationAccepted):
+            transport.close()
+            raise _unexpected(event, "while waiting for A-ASSOCIATE-AC")
+        ac = event.ac
+        accepted, warnings = accepted_contexts(contexts, ac.presentation_contexts)
+        for warning in warnings:
+            log.warning("%s", warning)
+        user = ac.user_information
+        assoc = cls(
+            transport,
+            connection,
+            settings,
+            accepted,
+            user.max_length,
+            (user.implementation_class_uid, user.implementation_version_name),
+        )
+        if not accepted.contexts:
+            assoc.abort()
+            raise NegotiationError("No Acceptable Presentation Contexts")
+        return assoc
+
+    # ------------------------------------------------------------- messages
+
+    def next_message_id(self) -> int:
+        """Allocate the next Message ID (1, 2, ... wrapping within 16 bits)."""
+        message_id = self._next_message_id
+        self._next_message_id = message_id % 0xFFFF + 1
+        return message_id
+
+    def send_store(
+        self,
+        context: AcceptedContext,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        dataset: DatasetSource,
+        message_id: int,
+    ) -> StoreResponse:
+        """Send one C-STORE-RQ with its dataset and return the validated response.
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone; whether the peer stored the instance is
+            unknown unless the exception says the dataset was never complete.
+        """
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s",
+                message_id,
+                context.context_id,
+                sop_class_uid,
+                sop_instance_uid,
+            )
+        self._guard(lambda: self._send_message(context.context_id, command, dataset))
+        rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
+        try:
+            return _validate_store_response(rsp, message_id, sop_instance_uid, context)
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc))
+
+    def echo(self) -> Status:
+        """Send a C-ECHO-RQ on the Verification context and return its status."""
+        context = next(
+            (c for c in self.accepted.contexts if c.abstract_syntax == "1.2.840.10008.1.1"),
+            None,
+        )
+        if context is None:
+            raise NegotiationError("the peer did not accept the Verification SOP Class")
+        message_id = self.next_message_id()
+        command = dimse.encode_c_echo_rq(message_id)
+        self._guard(lambda: self._send_message(context.context_id, command, None))
+        rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
+        if rsp.command_field != dimse.C_ECHO_RSP:
+            self._protocol_abort("C-ECHO response has the wrong command field")
+        status = rsp.get_int(dimse.STATUS)
+        if status is None:
+            self._protocol_abort("C-ECHO response without a Status")
+        return classify(status)
+
+    def _send_message(self, context_id: int, command: bytes, dataset: DatasetSource | None) -> None:
+        conn = self.connection
+        timeout = self.settings.socket_timeout
+        buffers = conn.send_data(
+            context_id, command, is_command=True, last=True, max_fragment=self.max_fragment
+        )
+        if dataset is None:
+            self.transport.send(buffers, timeout)
+            return
+        remaining = dataset.length
+        view = memoryview(self._block)
+        if remaining == 0:
+            buffers += conn.send_data(
+                context_id, b"", is_command=False, last=True, max_fragment=self.max_fragment
+            )
+            self.transport.send(buffers, timeout)
+            return
+        while remaining > 0:
+            want = min(len(view), remaining)
+            got = _read_full(dataset, view[:want])
+            if got < want:
+                raise _SourceShrank(f"the file ended {remaining - got} bytes early while sending")
+            remaining -= got
+            # The command goes out with the first block: one system call for
+            # small files (command + whole dataset).
+            buffers += conn.send_data(
+                context_id,
+                view[:got],
+                is_command=False,
+                last=remaining == 0,
+                max_fragment=self.max_fragment,
+            )
+            self.transport.send(buffers, timeout)
+            buffers = []
+
+    def _wait_response(self, context_id: int, message_id: int) -> dimse.Command:
+        timeout = self.settings.dimse_timeout
+        kind = "DIMSE"
+        if timeout is None:
+            timeout, kind = self.settings.socket_timeout, "socket"
+        pending: dimse.Command | None = None
+        while True:
+            event = _wait(self.transport, self.connection, timeout, kind)
+            if isinstance(event, DataReceived):
+                for pdv in event.pdvs:
+                    message = self._assembler.feed(
+                        pdv.context_id, pdv.is_command, pdv.is_last, pdv.data
+                    )
+                    if isinstance(message, dimse.CommandReceived):
+                        if not message.command.has_dataset:
+                            return message.command
+                        pending = message.command
+                    elif message is not None and message.last and pending is not None:
+                        # A response carrying a dataset (C-STORE-RSP has none):
+                        # bounded PDU by PDU and dropped.
+                        return pending
+                continue
+            if isinstance(event, ReleaseRequested):
+                self._protocol_abort("the peer requested release while a response was outstanding")
+            if isinstance(event, Aborted):
+                self._dead()
+                raise AssociationAborted(_abort_text(event), event.source, event.reason)
+            self._protocol_abort(f"unexpected {type(event).__name__} while awaiting a response")
+
+    # -------------------------------------------------------------- endings
+
+    def release(self) -> None:
+        """Release the association (PS3.8 7.2) and close the connection."""
+        if not self.is_open:
+            return
+        try:
+            self.transport.send(self.connection.release(), self.settings.socket_timeout)
+            while True:
+                event = _wait(self.transport, self.connection, self.settings.acse_timeout, "ACSE")
+                if isinstance(event, ReleaseConfirmed):
+                    break
+                if isinstance(event, Aborted):
+                    raise AssociationAborted(_abort_text(event), event.source, event.reason)
+                if isinstance(event, DataReceived):
+                    continue  # PS3.8 AR-6: late data during release is delivered; dropped here
+                if isinstance(event, ReleaseRequested):
+                    # Release collision (PS3.8 9.2.3, AR-8/AR-9): as requestor we answer.
+                    self.transport.send(
+                        self.connection.release_response(), self.settings.socket_timeout
+                    )
+                    continue
+                raise _unexpected(event, "while awaiting A-RELEASE-RP")
+        except StorescuError:
+            self._dead()
+            raise
+        self._dead()
+
+    def abort(self) -> None:
+        """Send an A-ABORT (service user) and close; never raises."""
+        if not self.is_open:
+            return
+        try:
+            self.transport.send(self.connection.abort(0, 0), self.settings.socket_timeout)
+        except StorescuError:
+            pass
+        finally:
+            self._dead()
+
+    def _dead(self) -> None:
+        self.is_open = False
+        self.transport.close()
+        self.connection.transport_closed()
+
+    def _protocol_abort(self, message: str, reason: int = 0) -> NoReturn:
+        """The peer broke DIMSE: abort (PS3.7 says the SCU aborts) and raise."""
+        try:
+            self.transport.send(self.connection.abort(0, 0), self.settings.socket_timeout)
+        except StorescuError:
+            pass
+        self._dead()
+        raise AssociationAborted(f"Protocol error: {message} (association aborted)", 0, reason)
+
+    def _guard(self, func: Callable[[], _T]) -> _T:
+        """Run a send/receive step; on any failure make sure the association is gone."""
+        try:
+            return func()
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc), exc.abort_reason)
+        except (TransportError, TimeoutError_, _SourceShrank):
+            self.abort()
+            raise
+        except AssociationAborted:
+            self._dead()
+            raise
+
+
+class _SourceShrank(StorescuError):
+    """The input ended before its announced length: the message cannot be completed."""
+
+
+def _read_full(source: DatasetSource, view: memoryview) -> int:
+    got = 0
+    total = len(view)
+    while got < total:
+        n = source.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
+def _wait(
+    transport: Transport, connection: Connection, timeout: float | None, kind: str
+) -> IndicationEvent:
+    """Read until the core yields an indication; flush what the core answers by itself."""
+    while True:
+        event = connection.next_event()
+        pending = connection.data_to_send()
+        if pending:
+            try:
+                transport.send(pending, timeout)
+            except StorescuError:
+                pass
+        if not isinstance(event, NeedData):
+            if isinstance(event, Aborted) and not event.by_peer:
+                # We aborted because the peer broke the protocol (AA-8).
+                transport.close()
+                connection.transport_closed()
+            return event
+        data = transport.receive(timeout, kind)
+        if not data:
+            connection.transport_closed()
+            event = connection.next_event()
+            if isinstance(event, NeedData):
+                raise AssociationAborted("Peer closed the connection (A-P-ABORT)")
+            return event
+        connection.receive_data(data)
+
+
+def _abort_text(event: Aborted) -> str:
+    if event.by_peer:
+        if event.source is None:
+            return "Peer aborted Association (A-P-ABORT: connection closed)"
+        return f"Peer aborted Association ({event.message})"
+    return f"Protocol error from peer: {event.message} (association aborted)"
+
+
+def _unexpected(event: IndicationEvent, when: str) -> StorescuError:
+    if isinstance(event, Aborted):
+        return AssociationAborted(_abort_text(event), event.source, event.reason)
+    return AssociationAborted(f"Protocol error: unexpected {type(event).__name__} {when}")
+
+
+def _validate_store_response(
+    command: dimse.Command, message_id: int, sop_instance_uid: str, context: AcceptedContext
+) -> StoreResponse:
+    # PS3.7 9.3.1.2 and RELIABILITY rows 30-32: validate before believing it.
+    if command.command_field != dimse.C_STORE_RSP:
+        raise RemoteProtocolError(
+            f"expected C-STORE-RSP (0x8001), got command field {_hex(command.command_field)}"
+        )
+    responded = command.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+    if responded != message_id:
+        raise RemoteProtocolError(
+            f"response is for MsgID {responded}, request was MsgID {message_id}"
+        )
+    code = command.get_int(dimse.STATUS)
+    if code is None:
+        raise RemoteProtocolError("C-STORE-RSP without Status", 0, 0)
+    warnings: list[str] = []
+    instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID)
+    if instance is not None and instance != sop_instance_uid:
+        warnings.append(f"response names SOP Instance {instance}, request was {sop_instance_uid}")
+    sop_class = command.get_str(dimse.AFFECTED_SOP_CLASS_UID)
+    if sop_class is not None and sop_class != context.abstract_syntax:
+        warnings.append(
+            f"response names SOP Class {sop_class}, request was {context.abstract_syntax}"
+        )
+    return StoreResponse(classify(code), command.get_str(dimse.ERROR_COMMENT), tuple(warnings))
+
+
+def _hex(value: int | None) -> str:
+    return "none" if value is None else f"0x{value:04X}"
