@@ -328,6 +328,11 @@ class Sender:
                 return
             run.halted = True
             self._not_sent(rest, "not sent: the run halted after an unsuccessful store")
+            if rest:
+                # DCMTK stops silently here; say which files did not go.
+                log.warning("Halted: %d file(s) not sent (use --no-halt to go on):", len(rest))
+                for skipped in rest:
+                    log.warning("  not sent: %s", skipped.path)
             return
 
     def _skip_all(self, items: Sequence[_Item], reason: str) -> None:
@@ -471,16 +476,21 @@ class Sender:
             "status_text": status.text,
             "seconds": time.perf_counter() - started,
         }
+        comment = f", Error Comment: {response.error_comment}" if response.error_comment else ""
         if status.is_failure:
-            comment = f": {response.error_comment}" if response.error_comment else ""
-            error = f"Store failed with status {status.hex} {status.text}{comment}"
-            log.error("%s: %s", error, item.path)
+            error = f"status {status.hex} ({status.text}){comment}"
+            log.error("Store Failed, file: %s: %s", item.path, error)
             self._record(self._result(item, Outcome.FAILED_STATUS, error=error, **base, **detail))
             self.run_result.halted_on_status = status.code
             return False
         if status.is_warning:
-            comment = f" ({response.error_comment})" if response.error_comment else ""
-            log.warning("Store Response %s %s%s: %s", status.hex, status.text, comment, item.path)
+            log.warning(
+                "Store Warning, file: %s: status %s (%s)%s",
+                item.path,
+                status.hex,
+                status.text,
+                comment,
+            )
             self._record(self._result(item, Outcome.SENT_WITH_WARNING, **base, **detail))
             return True
         self._record(self._result(item, Outcome.SENT, **base, **detail))
