@@ -1,0 +1,721 @@
+"""Command-line parsing (storescu.cli.options), in-process: no sockets, no files sent."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storescu import __version__
+from storescu.cli.exitcodes import EXIT_CODES_TEXT, ExitCode, exit_code_for_status
+from storescu.cli.options import (
+    LOG_LEVELS,
+    OPTION_TABLE,
+    InfoRequest,
+    Options,
+    OptionSpec,
+    build_parser,
+    help_text,
+    parse_args,
+    split_command_file,
+    version_text,
+)
+from storescu.errors import UsageError
+
+BASE = ["pacs", "104", "a.dcm"]
+MANUAL = Path("/work/shared/seed/storescu-manual.txt")
+
+# The options of the seed manual (USAGE section), as (short, long). Kept here so
+# the test runs where the manual is not available; test_manual_list_is_current
+# checks the copy against the manual whenever it is.
+MANUAL_OPTIONS: list[tuple[str | None, str]] = [
+    ("-h", "--help"), ("-v", "--verbose"), ("+v", "--verbose-pc"), ("-d", "--debug"),
+    ("-aet", "--aetitle"), ("-aec", "--call"), ("-x=", "--propose-uncompr"),
+    ("-xe", "--propose-little"), ("-xb", "--propose-big"), ("-xi", "--propose-implicit"),
+    ("-xs", "--propose-lossless"), ("-xy", "--propose-jpeg8"), ("-xx", "--propose-jpeg12"),
+    ("-xr", "--propose-rle"), ("-xd", "--propose-deflated"), ("-R", "--required"),
+    ("+C", "--combine"), ("+u", "--enable-new-vr"), ("-u", "--disable-new-vr"),
+    ("+cl", "--compression-level"), ("-pdu", "--max-pdu"), (None, "--max-send-pdu"),
+    (None, "--repeat"), (None, "--abort"), (None, "--no-halt"), ("+II", "--invent-instance"),
+    ("+IR", "--invent-series"), ("+IS", "--invent-study"), ("+IP", "--invent-patient"),
+    ("-tls", "--disable-tls"), ("+tls", "--enable-tls"), ("+tla", "--anonymous-tls"),
+    ("+ps", "--std-passwd"), ("+pw", "--use-passwd"), ("-pw", "--null-passwd"),
+    ("-pem", "--pem-keys"), ("-der", "--der-keys"), ("+cf", "--add-cert-file"),
+    ("+cd", "--add-cert-dir"), ("+cs", "--cipher"), ("+dp", "--dhparam"), ("+rs", "--seed"),
+    ("+ws", "--write-seed"), ("+wf", "--write-seed-file"), ("-rc", "--require-peer-cert"),
+    ("-vc", "--verify-peer-cert"), ("-ic", "--ignore-peer-cert"),
+]  # fmt: skip
+
+# Options DCMTK 3.6.7's --help has and the manual lacks (read from /usr/bin/storescu).
+DCMTK_367_EXTRA: list[tuple[str | None, str]] = [
+    (None, "--version"), (None, "--arguments"), ("-q", "--quiet"), ("-ll", "--log-level"),
+    ("-lc", "--log-config"), ("+f", "--read-file"), ("+fo", "--read-file-only"),
+    ("-f", "--read-dataset"), ("+sd", "--scan-directories"), ("+sp", "--scan-pattern"),
+    ("-r", "--no-recurse"), ("+r", "--recurse"), ("-rn", "--no-rename"), ("+rn", "--rename"),
+    ("-xf", "--config-file"), ("-xv", "--propose-j2k-lossless"), ("-xw", "--propose-j2k-lossy"),
+    ("-xt", "--propose-jls-lossless"), ("-xu", "--propose-jls-lossy"), ("-xm", "--propose-mpeg2"),
+    ("-xh", "--propose-mpeg2-high"), ("-xn", "--propose-mpeg4"), ("-xl", "--propose-mpeg4-bd"),
+    ("-x2", "--propose-mpeg4-2-2d"), ("-x3", "--propose-mpeg4-2-3d"),
+    ("-xo", "--propose-mpeg4-2-st"), ("-x4", "--propose-hevc"), ("-x5", "--propose-hevc10"),
+    ("-usr", "--user"), ("-pwd", "--password"), ("-epw", "--empty-password"),
+    ("-kt", "--kerberos"), (None, "--saml"), (None, "--jwt"), ("-rsp", "--pos-response"),
+    ("-to", "--timeout"), ("-ts", "--socket-timeout"), ("-ta", "--acse-timeout"),
+    ("-td", "--dimse-timeout"), ("-nh", "--no-halt"), ("-up", "--uid-padding"),
+    ("+crl", "--add-crl-file"), ("+crv", "--enable-crl-vfy"), ("+cra", "--enable-crl-all"),
+    ("+py", "--profile-bcp195-nd"), ("+px", "--profile-bcp195"), ("+pz", "--profile-bcp195-ex"),
+    ("+pa", "--profile-aes"), ("+pn", "--profile-null"), ("+cc", "--list-ciphers"),
+]  # fmt: skip
+
+# DCMTK 3.7 additions listed in BEHAVIOUR.md section 1 (+pb is 3.6.7 without 3DES).
+DCMTK_37_EXTRA: list[tuple[str | None, str]] = [
+    ("-i4", "--ipv4"), ("-i6", "--ipv6"), ("-i0", "--ip-auto"), ("+pg", "--profile-8996"),
+    ("+pm", "--profile-8996-mod"), ("+pb", "--profile-basic"), ("+ph", "--list-profiles"),
+    (None, "--no-sni"), (None, "--request-sni"),
+]  # fmt: skip
+
+# long -> short, the newest DCMTK's spelling winning (3.6.7 added -nh to --no-halt).
+NEWEST_SPELLINGS: dict[str, str | None] = {
+    long: short for short, long in MANUAL_OPTIONS + DCMTK_367_EXTRA + DCMTK_37_EXTRA
+}
+assert NEWEST_SPELLINGS["--no-halt"] == "-nh"
+
+# DCMTK's arity for every option that takes arguments; all others take none.
+ARITY = {
+    "--log-level": 1, "--log-config": 1, "--scan-pattern": 1, "--aetitle": 1, "--call": 1,
+    "--config-file": 2, "--compression-level": 1, "--user": 1, "--password": 1,
+    "--kerberos": 1, "--saml": 1, "--jwt": 1, "--timeout": 1, "--socket-timeout": 1,
+    "--acse-timeout": 1, "--dimse-timeout": 1, "--max-pdu": 1, "--max-send-pdu": 1,
+    "--repeat": 1, "--invent-series": 1, "--invent-study": 1, "--invent-patient": 1,
+    "--enable-tls": 2, "--use-passwd": 1, "--add-cert-file": 1, "--add-cert-dir": 1,
+    "--add-crl-file": 1, "--cipher": 1, "--dhparam": 1, "--seed": 1, "--write-seed-file": 1,
+    "--request-sni": 1,
+}  # fmt: skip
+
+# The brief's pending list, by topic.
+PENDING = {
+    "TLS": (
+        "+tls +tla +ps +pw -pw -pem -der +cf +cd +cs +dp +rs +ws +wf -rc -vc -ic +crl +crv "
+        "+cra +pg +pm +py +px +pz +pa +pb +pn +ph +cc --request-sni --no-sni"
+    ),
+    "compressed and deflated transfer syntaxes": (
+        "-xs -xy -xx -xr -xd -xv -xw -xt -xu -xm -xh -xn -xl -x2 -x3 -xo -x4 -x5 +cl -xf -u"
+    ),
+    "UID invention and dataset rewriting": "+II +IR +IS +IP -up",
+    "directory scanning and renaming": "+sd +sp +r -r +rn -rn",
+    "user identity negotiation": "-usr -pwd -epw -kt --saml --jwt -rsp",
+    "IP version selection": "-i4 -i6 -i0",
+}
+
+
+def parse(*words: str) -> Options:
+    result = parse_args([*words, *BASE])
+    assert isinstance(result, Options)
+    return result
+
+
+def usage_error(*argv: str) -> str:
+    with pytest.raises(UsageError) as info:
+        parse_args(list(argv))
+    return str(info.value)
+
+
+def spec(name: str) -> OptionSpec:
+    return next(r for r in OPTION_TABLE if name in r.spellings)
+
+
+# ----------------------------------------------------------------------- basics
+
+
+def test_defaults() -> None:
+    assert parse_args(BASE) == Options(
+        peer="pacs",
+        port=104,
+        files=("a.dcm",),
+        log_level="warn",
+        log_config=None,
+        show_contexts=False,
+        calling_aet="STORESCU",
+        called_aet="ANY-SCP",
+        propose="uncompr",
+        required_only=False,
+        combine=False,
+        max_pdu=16384,
+        max_send_pdu=None,
+        repeat=1,
+        abort=False,
+        halt=True,
+        read_mode="auto",
+        connect_timeout=None,
+        socket_timeout=60.0,
+        acse_timeout=30.0,
+        dimse_timeout=None,
+        args_expanded=tuple(BASE),
+        print_arguments=False,
+    )
+
+
+def test_several_files_keep_their_order() -> None:
+    options = parse_args(["pacs", "104", "z.dcm", "a.dcm", "m.dcm"])
+    assert isinstance(options, Options)
+    assert options.files == ("z.dcm", "a.dcm", "m.dcm")
+
+
+# Every supported option with a value: (argv words, the fields they must set).
+SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
+    "--arguments": ([], {"print_arguments": True}),
+    "--quiet": ([], {"log_level": "fatal"}),
+    "--verbose": ([], {"log_level": "info"}),
+    "--debug": ([], {"log_level": "debug"}),
+    "--log-level": (["trace"], {"log_level": "trace"}),
+    "--log-config": (["log.cfg"], {"log_config": "log.cfg"}),
+    "--verbose-pc": ([], {"show_contexts": True, "log_level": "info"}),
+    "--read-file": ([], {"read_mode": "auto"}),
+    "--read-file-only": ([], {"read_mode": "fileformat"}),
+    "--read-dataset": ([], {"read_mode": "dataset"}),
+    "--aetitle": (["MYSCU"], {"calling_aet": "MYSCU"}),
+    "--call": (["ARCHIVE"], {"called_aet": "ARCHIVE"}),
+    "--propose-uncompr": ([], {"propose": "uncompr"}),
+    "--propose-little": ([], {"propose": "little"}),
+    "--propose-big": ([], {"propose": "big"}),
+    "--propose-implicit": ([], {"propose": "implicit"}),
+    "--required": ([], {"required_only": True}),
+    "--combine": ([], {"combine": True}),
+    "--enable-new-vr": ([], {}),
+    "--timeout": (["5"], {"connect_timeout": 5.0}),
+    "--socket-timeout": (["7"], {"socket_timeout": 7.0}),
+    "--acse-timeout": (["9"], {"acse_timeout": 9.0}),
+    "--dimse-timeout": (["11"], {"dimse_timeout": 11.0}),
+    "--max-pdu": (["32768"], {"max_pdu": 32768}),
+    "--max-send-pdu": (["8192"], {"max_send_pdu": 8192}),
+    "--repeat": (["3"], {"repeat": 3}),
+    "--abort": ([], {"abort": True}),
+    "--no-halt": ([], {"halt": False}),
+    "--disable-tls": ([], {}),
+}
+
+
+def test_every_supported_option_has_a_case() -> None:
+    supported = {r.long for r in OPTION_TABLE if r.pending_topic is None}
+    assert supported - {"--help", "--version"} == set(SUPPORTED_CASES)
+
+
+@pytest.mark.parametrize("long", sorted(SUPPORTED_CASES))
+def test_supported_option_and_its_alias(long: str) -> None:
+    values, expected = SUPPORTED_CASES[long]
+    default = parse()
+    for spelling in spec(long).spellings:
+        options = parse(spelling, *values)
+        changed = {
+            f.name: getattr(options, f.name)
+            for f in dataclasses.fields(Options)
+            if getattr(options, f.name) != getattr(default, f.name) and f.name != "args_expanded"
+        }
+        want = {k: v for k, v in expected.items() if getattr(default, k) != v}
+        assert changed == want, spelling
+        assert options.args_expanded == (spelling, *values, *BASE)
+
+
+def test_every_short_option_has_a_long_alias_and_spellings_are_unique() -> None:
+    spellings = [s for r in OPTION_TABLE for s in r.spellings]
+    assert len(spellings) == len(set(spellings))
+    assert all(r.long.startswith("--") for r in OPTION_TABLE)
+
+
+def test_table_matches_dcmtk_spellings_and_arity() -> None:
+    by_long = {r.long: r for r in OPTION_TABLE}
+    for long, short in NEWEST_SPELLINGS.items():
+        assert long in by_long, long
+        assert by_long[long].short == short, long
+    for row in OPTION_TABLE:
+        assert len(row.args) == ARITY.get(row.long, 0), row.long
+    assert set(by_long) == set(NEWEST_SPELLINGS)  # nothing invented, nothing left out
+
+
+def test_supported_destinations_are_options_fields() -> None:
+    fields = {f.name for f in dataclasses.fields(Options)}
+    for row in OPTION_TABLE:
+        if row.pending_topic is None and row.dest is not None:
+            assert row.dest in fields, row.long
+
+
+def test_groups_are_contiguous() -> None:
+    seen: list[tuple[str, str]] = []
+    for row in OPTION_TABLE:
+        key = (row.group, row.subgroup)
+        if not seen or seen[-1] != key:
+            assert key not in seen, key
+            seen.append(key)
+
+
+def test_bad_table_rows_are_refused() -> None:
+    with pytest.raises(ValueError):
+        OptionSpec(None, "-x", "no long prefix")
+    with pytest.raises(ValueError):
+        dataclasses.replace(spec("-v"), status="later")
+    with pytest.raises(ValueError):
+        dataclasses.replace(spec("-v"), args=("N",))
+
+
+# ----------------------------------------------------------- last one wins, pairs
+
+
+@pytest.mark.parametrize(
+    ("words", "field", "value"),
+    [
+        ([], "required_only", False),
+        (["-R"], "required_only", True),
+        (["-R", "-R"], "required_only", True),
+        (["+C"], "combine", True),
+        (["-x=", "-xi"], "propose", "implicit"),
+        (["-xi", "-x="], "propose", "uncompr"),
+        (["-xe", "-xb"], "propose", "big"),
+        (["-xb", "--propose-little"], "propose", "little"),
+        (["+f", "-f", "+fo"], "read_mode", "fileformat"),
+        (["+fo", "+f"], "read_mode", "auto"),
+        (["+fo", "-f"], "read_mode", "dataset"),
+        (["-q", "-v", "-d"], "log_level", "debug"),
+        (["-d", "-q"], "log_level", "fatal"),
+        (["-v", "-q", "-v"], "log_level", "info"),
+        (["-pdu", "8192", "-pdu", "4096"], "max_pdu", 4096),
+        (["-aet", "ONE", "--aetitle", "TWO"], "calling_aet", "TWO"),
+        (["-nh", "--no-halt"], "halt", False),
+        (["-tls", "-tls"], "halt", True),
+    ],
+)
+def test_last_one_wins(words: list[str], field: str, value: object) -> None:
+    assert getattr(parse(*words), field) == value
+
+
+def test_only_the_last_value_of_an_option_is_checked() -> None:
+    # DCMTK evaluates the last occurrence only; an overridden bad value is moot.
+    assert parse("-pdu", "1", "-pdu", "4096").max_pdu == 4096
+
+
+def test_verbose_pc_implies_verbose_unless_a_level_is_given() -> None:
+    assert (parse("+v").log_level, parse("+v").show_contexts) == ("info", True)
+    assert parse("-d", "+v").log_level == "debug"
+    assert parse("+v", "-d").log_level == "debug"
+    assert parse("-q", "+v").log_level == "fatal"
+    assert parse("+v", "-ll", "trace").log_level == "trace"
+
+
+def test_log_level_and_config_conflict_like_dcmtk() -> None:
+    assert usage_error("-v", "-ll", "debug", *BASE) == "option -ll not allowed with -v"
+    assert usage_error("-ll", "debug", "-q", *BASE) == "option -ll not allowed with -q"
+    assert usage_error("--log-config", "x", "-d", *BASE) == (
+        "option --log-config not allowed with -d"
+    )
+    assert usage_error("-ll", "info", "-lc", "x", *BASE) == "option -lc not allowed with -ll"
+
+
+@pytest.mark.parametrize("level", LOG_LEVELS)
+def test_log_levels(level: str) -> None:
+    assert parse("-ll", level).log_level == level
+
+
+def test_bad_log_level() -> None:
+    assert usage_error("-ll", "loud", *BASE) == (
+        "invalid value for option -ll: loud "
+        "(expected one of fatal, error, warn, info, debug, trace)"
+    )
+
+
+# ------------------------------------------------------------------------ ranges
+
+
+@pytest.mark.parametrize("option", ["-pdu", "--max-pdu", "--max-send-pdu"])
+def test_pdu_range(option: str) -> None:
+    field = "max_send_pdu" if option == "--max-send-pdu" else "max_pdu"
+    assert getattr(parse(option, "4096"), field) == 4096
+    assert getattr(parse(option, "131072"), field) == 131072
+    for bad in ("4095", "131073", "2000", "0", "-1"):
+        assert usage_error(option, bad, *BASE) == (
+            f"invalid value for option {option}: {bad} (allowed range 4096..131072)"
+        )
+    for bad in ("abc", "16k", "4096.0", "1_6384", ""):
+        assert "(expected an integer)" in usage_error(option, bad, *BASE)
+
+
+def test_pdu_error_wording_from_the_brief() -> None:
+    assert usage_error("-pdu", "2000", *BASE) == (
+        "invalid value for option -pdu: 2000 (allowed range 4096..131072)"
+    )
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "abc", "-1", "", "1e3", "80.5"])
+def test_bad_port(port: str) -> None:
+    assert usage_error("pacs", port, "a.dcm").startswith("invalid value for parameter port: ")
+    assert usage_error("pacs", port, "a.dcm").endswith("(allowed range 1..65535)")
+
+
+@pytest.mark.parametrize("port", ["1", "104", "65535"])
+def test_good_port(port: str) -> None:
+    options = parse_args(["pacs", port, "a.dcm"])
+    assert isinstance(options, Options)
+    assert options.port == int(port)
+
+
+def test_repeat_range() -> None:
+    assert parse("--repeat", "1").repeat == 1
+    assert usage_error("--repeat", "0", *BASE) == (
+        "invalid value for option --repeat: 0 (allowed range 1..2147483647)"
+    )
+    assert "expected an integer" in usage_error("--repeat", "x", *BASE)
+
+
+@pytest.mark.parametrize(
+    ("option", "field"),
+    [("-to", "connect_timeout"), ("-ta", "acse_timeout"), ("-td", "dimse_timeout")],
+)
+def test_positive_timeouts(option: str, field: str) -> None:
+    assert getattr(parse(option, "1.5"), field) == 1.5
+    assert getattr(parse(option, "30"), field) == 30.0
+    for bad in ("0", "-1", "0.0"):
+        assert "must be greater than 0" in usage_error(option, bad, *BASE)
+    for bad in ("abc", "inf", "nan", "1e3", ""):
+        assert "expected a number of seconds" in usage_error(option, bad, *BASE)
+
+
+def test_socket_timeout_zero_and_minus_one_mean_none() -> None:
+    assert parse("-ts", "0").socket_timeout is None
+    assert parse("-ts", "-1").socket_timeout is None
+    assert parse("-ts", "2.5").socket_timeout == 2.5
+    assert "allowed range -1.." in usage_error("-ts", "-2", *BASE)
+
+
+@pytest.mark.parametrize("option", ["-aet", "--aetitle", "-aec", "--call"])
+def test_ae_titles(option: str) -> None:
+    field = "calling_aet" if option in ("-aet", "--aetitle") else "called_aet"
+    assert getattr(parse(option, "A" * 16), field) == "A" * 16
+    assert getattr(parse(option, "MY SCU"), field) == "MY SCU"
+    assert usage_error(option, "A" * 17, *BASE) == (
+        f"invalid value for option {option}: {'A' * 17} (an AE title has at most 16 characters)"
+    )
+    assert "must not be empty" in usage_error(option, "", *BASE)
+    assert "must not be empty" in usage_error(option, "   ", *BASE)
+    assert "printable ASCII" in usage_error(option, "A\\B", *BASE)
+    assert "printable ASCII" in usage_error(option, "ÄRZTE", *BASE)
+
+
+# --------------------------------------------------------------------- operands
+
+
+def test_missing_parameters() -> None:
+    assert usage_error("-v") == "missing parameter peer"
+    assert usage_error("pacs") == "missing parameter port"
+    assert usage_error("pacs", "104") == "missing parameter dcmfile-in"
+    assert usage_error("-aet", "X", "pacs", "104", "-v") == "missing parameter dcmfile-in"
+
+
+def test_empty_peer() -> None:
+    assert usage_error("", "104", "a.dcm").startswith("invalid value for parameter peer")
+
+
+def test_options_may_follow_and_sit_between_operands() -> None:
+    options = parse_args(["pacs", "-v", "104", "a.dcm", "-aet", "ME", "b.dcm"])
+    assert isinstance(options, Options)
+    assert (options.peer, options.port, options.files) == ("pacs", 104, ("a.dcm", "b.dcm"))
+    assert (options.log_level, options.calling_aet) == ("info", "ME")
+
+
+def test_option_values_are_taken_literally() -> None:
+    # As DCMTK: the word after -aet is its value even if it looks like an option.
+    assert parse("-aet", "-FOO").calling_aet == "-FOO"
+    assert parse("-aec", "+v").called_aet == "+v"
+    assert parse("-lc", "--").log_config == "--"
+    assert parse("-lc", "@cfg").log_config == "@cfg"  # not expanded either
+
+
+def test_double_dash_ends_options() -> None:
+    options = parse_args(["-v", "--", "pacs", "104", "-foo.dcm", "+x.dcm", "--help", "--"])
+    assert isinstance(options, Options)
+    assert options.files == ("-foo.dcm", "+x.dcm", "--help", "--")
+    assert options.log_level == "info"
+    assert usage_error("pacs", "104", "-foo.dcm") == "unknown option -foo.dcm"
+    assert usage_error("pacs", "104", "+x.dcm") == "unknown option +x.dcm"
+
+
+def test_lone_dash_and_plus_are_operands() -> None:
+    options = parse_args(["pacs", "104", "-", "+"])
+    assert isinstance(options, Options)
+    assert options.files == ("-", "+")
+
+
+def test_unknown_options_are_exact() -> None:
+    assert usage_error("--foo", *BASE) == "unknown option --foo"
+    assert usage_error("--verb", *BASE) == "unknown option --verb"  # no abbreviations
+    assert usage_error("-aet=X", *BASE) == "unknown option -aet=X"
+    assert usage_error("--aetitle=X", *BASE) == "unknown option --aetitle=X"
+    assert usage_error("-V", *BASE) == "unknown option -V"  # case matters
+    assert usage_error("-vd", *BASE) == "unknown option -vd"  # no bundling
+
+
+def test_missing_option_values() -> None:
+    assert usage_error("-aet") == "missing value for option -aet"
+    assert usage_error("pacs", "104", "a.dcm", "--max-pdu") == "missing value for option --max-pdu"
+    assert usage_error("-xf", "only-one") == "missing value for option -xf"
+
+
+# ------------------------------------------------------------------ @file input
+
+
+def test_command_file(tmp_path: Path) -> None:
+    (tmp_path / "opts").write_text("-v\n-aet \"MY SCU\"  -aec 'PACS'\n--max-pdu 32768\n")
+    options = parse_args([f"@{tmp_path / 'opts'}", "pacs", "104", "b.dcm"])
+    assert isinstance(options, Options)
+    assert options.log_level == "info"
+    assert (options.calling_aet, options.called_aet, options.max_pdu) == ("MY SCU", "PACS", 32768)
+    assert options.args_expanded == (
+        "-v", "-aet", "MY SCU", "-aec", "PACS", "--max-pdu", "32768", "pacs", "104", "b.dcm",
+    )  # fmt: skip
+
+
+def test_command_file_with_quoted_path_operand(tmp_path: Path) -> None:
+    (tmp_path / "args").write_text("pacs 104 \"/data/my studies/ct 1.dcm\" 'b c.dcm'\n")
+    options = parse_args(["-d", f"@{tmp_path / 'args'}"])
+    assert isinstance(options, Options)
+    assert options.files == ("/data/my studies/ct 1.dcm", "b c.dcm")
+    assert options.log_level == "debug"
+
+
+def test_command_file_option_takes_value_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "opts").write_text("-aet")
+    assert parse(f"@{tmp_path / 'opts'}", "FROMARGV").calling_aet == "FROMARGV"
+
+
+def test_command_files_do_not_nest_and_double_dash_stops_expansion(tmp_path: Path) -> None:
+    (tmp_path / "inner").write_text("-d")
+    (tmp_path / "outer").write_text(f"-v @{tmp_path / 'inner'}")
+    options = parse_args([f"@{tmp_path / 'outer'}", "104", "a.dcm"])
+    assert isinstance(options, Options)
+    # "@inner" inside a command file is a literal word (a file name here), as DCMTK
+    assert options.peer == f"@{tmp_path / 'inner'}"
+    options = parse_args(["pacs", "104", "--", f"@{tmp_path / 'inner'}"])
+    assert isinstance(options, Options)
+    assert options.files == (f"@{tmp_path / 'inner'}",)
+
+
+def test_command_file_errors(tmp_path: Path) -> None:
+    assert usage_error(f"@{tmp_path / 'missing'}", *BASE).startswith(
+        f"cannot open command file '{tmp_path / 'missing'}'"
+    )
+    (tmp_path / "bad").write_text('-aet "unterminated\n')
+    assert "unterminated" in usage_error(f"@{tmp_path / 'bad'}", *BASE)
+    (tmp_path / "unknown").write_text("--nope")
+    assert usage_error(f"@{tmp_path / 'unknown'}", *BASE) == "unknown option --nope"
+
+
+def test_nul_characters_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "nul").write_bytes(b"-aet A\0B")
+    assert "NUL character" in usage_error(f"@{tmp_path / 'nul'}", *BASE)
+    assert "NUL character" in usage_error("pacs", "104", "a\0.dcm")
+
+
+def test_lone_at_sign_is_an_operand() -> None:
+    options = parse_args(["pacs", "104", "@"])
+    assert isinstance(options, Options)
+    assert options.files == ("@",)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("", []),
+        ("  \n\t ", []),
+        ("-v -d", ["-v", "-d"]),
+        ('"a b" c', ["a b", "c"]),
+        ("'a \"b\"'", ['a "b"']),
+        ('-aet="X Y"', ["-aet=X Y"]),
+        ('""', [""]),
+        ("C:\\dicom\\a.dcm", ["C:\\dicom\\a.dcm"]),
+        ("a\r\nb", ["a", "b"]),
+    ],
+)
+def test_split_command_file(text: str, words: list[str]) -> None:
+    assert split_command_file(text) == words
+
+
+def test_arguments_option_keeps_expanded_argv(tmp_path: Path) -> None:
+    (tmp_path / "o").write_text("-v")
+    options = parse("--arguments", f"@{tmp_path / 'o'}")
+    assert options.print_arguments
+    assert options.args_expanded == ("--arguments", "-v", *BASE)
+
+
+# -------------------------------------------------------------- pending options
+
+
+PENDING_ROWS = [r for r in OPTION_TABLE if r.pending_topic is not None]
+
+
+def test_pending_list_matches_the_plan() -> None:
+    planned = {name: topic for topic, names in PENDING.items() for name in names.split()}
+    actual = {
+        (r.short or r.long): r.pending_topic for r in OPTION_TABLE if r.pending_topic is not None
+    }
+    assert actual == planned
+
+
+@pytest.mark.parametrize(
+    "spelling", [s for r in PENDING_ROWS for s in r.spellings], ids=lambda s: s
+)
+def test_pending_option_is_refused_with_its_topic(spelling: str) -> None:
+    row = spec(spelling)
+    values = [f"value{i}" for i in range(len(row.args))]
+    message = usage_error(spelling, *values, *BASE)
+    assert message == f"option {spelling} is not supported yet ({row.pending_topic})"
+
+
+def test_pending_option_arity_is_respected() -> None:
+    # +tls takes two values: the refusal names +tls, not "missing parameter"
+    # or an unknown option, even when the values look like options.
+    assert usage_error("+tls", "-key", "+cert", *BASE) == ("option +tls is not supported yet (TLS)")
+    assert usage_error("-xf", "a.cfg", "Default", *BASE).startswith("option -xf is not supported")
+
+
+def test_pending_option_is_refused_even_when_overridden() -> None:
+    assert usage_error("-xs", "-x=", *BASE) == (
+        "option -xs is not supported yet (compressed and deflated transfer syntaxes)"
+    )
+    assert usage_error("-u", "+u", *BASE).startswith("option -u is not supported yet")
+
+
+def test_first_pending_option_is_reported() -> None:
+    assert usage_error("-v", "+sd", "+tls", "k", "c", *BASE).startswith("option +sd ")
+
+
+@pytest.mark.parametrize("word", ["-tls", "--disable-tls", "+u", "--enable-new-vr"])
+def test_accepted_defaults_are_no_ops(word: str) -> None:
+    assert parse(word) == dataclasses.replace(parse(), args_expanded=(word, *BASE))
+
+
+# ------------------------------------------------------------- help and version
+
+
+def _options_in(text: str) -> list[tuple[str | None, str]]:
+    """(short, long) pairs of a DCMTK-layout help text."""
+    found: list[tuple[str | None, str]] = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        first = words[0]
+        if first[0] in "-+" and not first.startswith("--") and len(words) > 1:
+            if words[1].startswith("--"):
+                found.append((first, words[1]))
+        elif first.startswith("--") and line.startswith(" " * 6):
+            found.append((None, first))
+    return found
+
+
+def test_manual_list_is_current() -> None:
+    if not MANUAL.exists():
+        pytest.skip("seed manual not available here; the embedded copy is used")
+    usage = MANUAL.read_text().split("USAGE", 1)[1].split("DICOM CONFORMANCE", 1)[0]
+    assert _options_in(usage) == MANUAL_OPTIONS
+
+
+def test_help_lists_every_option_of_the_manual_and_of_dcmtk() -> None:
+    listed = dict((long, short) for short, long in _options_in(help_text()))
+    for short, long in MANUAL_OPTIONS + DCMTK_367_EXTRA + DCMTK_37_EXTRA:
+        assert long in listed, long
+        if short is not None:  # the manual's --no-halt got -nh later
+            assert listed[long] == short, long
+    assert len(listed) == len(OPTION_TABLE)
+
+
+def test_help_layout() -> None:
+    text = help_text()
+    lines = text.splitlines()
+    assert lines[1] == "usage: storescu [options] peer port dcmfile-in..."
+    assert "general options:" in lines
+    assert "  application entity titles:" in lines
+    assert any(line.startswith("  -h      --help  ") for line in lines)
+    assert any(line.startswith("    -aet  --aetitle  ") for line in lines)
+    assert max(len(line) for line in lines) <= 79
+    assert text.endswith(EXIT_CODES_TEXT)
+    # pending options are marked so nobody expects them to work yet
+    assert "user identity negotiation (not supported yet):" in text
+    xs = next(i for i, line in enumerate(lines) if "--propose-lossless" in line)
+    assert "(not supported yet)" in lines[xs + 2]
+
+
+@pytest.mark.parametrize("word", ["-h", "--help"])
+def test_help_request(word: str) -> None:
+    assert parse_args([word]) == InfoRequest("help", help_text())
+    # DCMTK: --help wins over bad values, missing operands and --version
+    assert parse_args(["-pdu", "1", word]) == InfoRequest("help", help_text())
+    assert parse_args(["--version", word]) == InfoRequest("help", help_text())
+    assert parse_args(["+tls", "k", "c", word]).kind == "help"  # type: ignore[union-attr]
+
+
+def test_help_does_not_hide_unreadable_words() -> None:
+    assert usage_error("--help", "--foo") == "unknown option --foo"
+
+
+def test_empty_command_line_prints_help_like_dcmtk() -> None:
+    assert parse_args([]) == InfoRequest("help", help_text())
+
+
+def test_version() -> None:
+    result = parse_args(["--version", "pacs"])
+    assert isinstance(result, InfoRequest)
+    assert result.kind == "version"
+    lines = result.text.splitlines()
+    assert lines[0] == f"storescu {__version__} (Python re-implementation of DCMTK storescu)"
+    assert lines[1] == f"Python {sys.version.split()[0]}"
+    assert lines[2].startswith("pydicom ")
+    assert result.text == version_text()
+
+
+def test_nothing_is_printed_and_nothing_exits(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--foo"], ["-pdu", "x", *BASE], ["--help"], ["--version"], ["-aet"]):
+        try:
+            parse_args(argv)
+        except UsageError:
+            pass
+    assert capsys.readouterr() == ("", "")
+
+
+def test_argparse_parser_never_exits() -> None:
+    parser = build_parser()
+    assert parser.prefix_chars == "-+"
+    assert parser.allow_abbrev is False
+    with pytest.raises(UsageError):
+        parser.parse_args(["--no-such-option"])
+    with pytest.raises(UsageError):
+        parser.exit(2, "bye")
+
+
+def test_argparse_parser_knows_every_spelling() -> None:
+    parser = build_parser()
+    for row in OPTION_TABLE:
+        for spelling in row.spellings:
+            assert spelling in parser._option_string_actions, spelling
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, storescu.cli.options\n"
+        "assert 'pydicom' not in sys.modules, 'pydicom imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -------------------------------------------------------------------- exit codes
+
+
+def test_exit_codes() -> None:
+    assert [int(c) for c in ExitCode] == [0, 1, 3, 10, 130]
+    assert exit_code_for_status(0xA700) == 167
+    assert exit_code_for_status(0xC000) == 192
+    assert exit_code_for_status(0xA900) == 169
+    assert exit_code_for_status(0x0122) == 1
+    assert exit_code_for_status(0x0005) == ExitCode.FAILURE  # never 0 for a failure
+    for code in ("0 ", "1 ", "3 ", "10 ", "N ", "130 "):
+        assert f"\n  {code}" in EXIT_CODES_TEXT
+    assert "0xA700 -> 167" in EXIT_CODES_TEXT
+    assert "DCMTK exits 0 here" in EXIT_CODES_TEXT
