@@ -219,14 +219,19 @@ class StoreSCP:
         answers: list[PresentationContextAC] = []
         accepted: dict[int, tuple[str, str]] = {}
         for ctx in rq.presentation_contexts:
-            if not (is_storage_class(ctx.abstract_syntax) or ctx.abstract_syntax == VERIFICATION_SOP_CLASS):
+            if not (
+                is_storage_class(ctx.abstract_syntax)
+                or ctx.abstract_syntax == VERIFICATION_SOP_CLASS
+            ):
                 answers.append(
                     PresentationContextAC(
                         ctx.context_id, PC_ABSTRACT_SYNTAX_NOT_SUPPORTED, ctx.transfer_syntaxes[0]
                     )
                 )
                 continue
-            syntax = next((ts for ts in ctx.transfer_syntaxes if ts in self.accepted_syntaxes), None)
+            syntax = next(
+                (ts for ts in ctx.transfer_syntaxes if ts in self.accepted_syntaxes), None
+            )
             if syntax is None:
                 answers.append(
                     PresentationContextAC(
@@ -296,6 +301,7 @@ class _AssociationHandler:
         self.max_fragment = UNLIMITED_PDU_CAP - 6
         self.current: tuple[dimse.Command, int, BinaryIO | None, str | None] | None = None
         self.current_bytes = 0
+        self.current_status: int | None = None
 
     def send(self, buffers: Sequence[bytes | bytearray | memoryview]) -> None:
         for buf in buffers:
@@ -355,7 +361,12 @@ class _AssociationHandler:
         peer_max = rq.user_information.max_length or UNLIMITED_PDU_CAP
         self.max_fragment = max(peer_max - 6, 1)
         self.assembler = dimse.MessageAssembler(frozenset(self.accepted))
-        log.info("association from %s (%s): %d contexts accepted", self.peer, self.calling, len(self.accepted))
+        log.info(
+            "association from %s (%s): %d contexts accepted",
+            self.peer,
+            self.calling,
+            len(self.accepted),
+        )
         self.send(self.conn.accept(ac))
 
     def _on_data(self, event: DataReceived) -> None:
@@ -384,7 +395,11 @@ class _AssociationHandler:
             rsp = dimse.encode_c_echo_rsp(message_id, 0)
             self.send(
                 self.conn.send_data(
-                    message.context_id, rsp, is_command=True, last=True, max_fragment=self.max_fragment
+                    message.context_id,
+                    rsp,
+                    is_command=True,
+                    last=True,
+                    max_fragment=self.max_fragment,
                 )
             )
             return
@@ -392,9 +407,20 @@ class _AssociationHandler:
             raise RemoteProtocolError(f"unsupported DIMSE command 0x{field or 0:04X}", 2, 0)
         sop_class, syntax = self.accepted[message.context_id]
         instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID) or ""
-        handle, path = self.scp._store(
-            command.get_str(dimse.AFFECTED_SOP_CLASS_UID) or sop_class, instance, syntax, self.calling
-        )
+        self.current_status = None
+        try:
+            handle, path = self.scp._store(
+                command.get_str(dimse.AFFECTED_SOP_CLASS_UID) or sop_class,
+                instance,
+                syntax,
+                self.calling,
+            )
+        except (ValueError, OSError) as exc:
+            # Peer-supplied UIDs that cannot go into a file meta header, or a
+            # full disk: receive the dataset anyway and answer a failure.
+            log.error("cannot store instance from %s: %s", self.peer, exc)
+            handle, path = None, None
+            self.current_status = 0xA700 if isinstance(exc, OSError) else 0xC000
         self.current = (command, message.context_id, handle, path)
         self.current_bytes = 0
 
@@ -407,15 +433,19 @@ class _AssociationHandler:
         sop_class = command.get_str(dimse.AFFECTED_SOP_CLASS_UID) or ""
         instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID) or ""
         syntax = self.accepted[context_id][1]
-        status = self.scp.status
+        status = self.scp.status if self.current_status is None else self.current_status
         self.scp._record(
-            ReceivedInstance(sop_class, instance, syntax, path, self.calling, self.current_bytes, status)
+            ReceivedInstance(
+                sop_class, instance, syntax, path, self.calling, self.current_bytes, status
+            )
         )
         message_id = command.get_int(dimse.MESSAGE_ID) or 0
         comment = self.scp.error_comment if status else None
         rsp = dimse.encode_c_store_rsp(message_id, sop_class, instance, status, comment)
         self.send(
-            self.conn.send_data(context_id, rsp, is_command=True, last=True, max_fragment=self.max_fragment)
+            self.conn.send_data(
+                context_id, rsp, is_command=True, last=True, max_fragment=self.max_fragment
+            )
         )
 
     def cleanup(self) -> None:

@@ -1,0 +1,393 @@
+"""Re-encode a dataset in another uncompressed transfer syntax (PS3.5 7, A.1-A.3, A.5).
+
+Only imported when a file's own transfer syntax was not accepted: this is the
+one module that loads pydicom for files.
+
+pydicom parses the dataset, but the output is encoded here, element by
+element, from the *raw* value bytes, because pydicom 3.0.2's writer
+(``write_dataset``/``dcmwrite``) does not swap the byte order of OB/OW/OF/OL/
+OD/OV/UN values (its docs say so; checked: big endian OW pixel data comes out
+unswapped) and because decoding and re-encoding text can change it (character
+sets, invalid bytes). Here:
+
+* text and other byte-order independent values are copied verbatim;
+* US/SS/UL/SL/FL/FD/SV/UV/AT and OW/OF/OL/OD/OV values are byte-swapped per
+  16/32/64-bit word when the byte order changes (PS3.5 7.3); OB and UN never;
+* VRs come from the file (explicit VR) or from pydicom's dictionaries
+  (implicit VR; unknown private tags become UN); ambiguous dictionary VRs
+  ("US or SS", "OB or OW", "US or OW") are resolved from PixelRepresentation,
+  BitsAllocated and the value length (PS3.5 A.1, PS3.3 C.7.6.3.1, C.11.1);
+* sequences are re-encoded recursively with defined lengths, group lengths
+  (gggg,0000) are dropped (retired, PS3.5 7.2) since the header sizes change;
+* an undefined-length UN sequence stays implicit VR little endian inside
+  when it remains UN (PS3.5 6.2.2).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import struct
+import warnings
+import zlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final
+
+from storescu.constants import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    transfer_syntax_name,
+)
+from storescu.errors import ConversionError, FileAccessError, StorescuError
+from storescu.sources import CONVERTIBLE_SYNTAXES, FileInfo, can_convert, inspect_file
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+__all__ = ["encode_dataset", "transcode_file"]
+
+_log = logging.getLogger(__name__)
+
+_UNDEFINED: Final = 0xFFFFFFFF
+_MAX_DEPTH: Final = 128
+#: Cap on an inflated deflated dataset; a small file can otherwise expand a thousandfold.
+_MAX_INFLATED: Final = 2 * 1024**3
+
+_LONG_VRS: Final = frozenset(
+    {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
+)
+_VALID_VRS: Final = _LONG_VRS | frozenset(
+    {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO", "LT"}
+    | {"PN", "SH", "SL", "SS", "ST", "TM", "UI", "UL", "US"}
+)
+# PS3.5 7.3: the unit whose byte order depends on the transfer syntax.
+_SWAP_UNIT: Final = {
+    "AT": 2, "OW": 2, "SS": 2, "US": 2,
+    "FL": 4, "OF": 4, "OL": 4, "SL": 4, "UL": 4,
+    "FD": 8, "OD": 8, "OV": 8, "SV": 8, "UV": 8,
+}  # fmt: skip
+# PS3.5 6.2: padding for odd-length values.
+_SPACE_PADDED: Final = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UR", "UT"}
+)
+_PIXEL_DATA: Final = 0x7FE00010
+
+
+def _swap(value: bytes, unit: int) -> bytes:
+    """Reverse the bytes of each `unit`-byte word (a trailing partial word is kept)."""
+    n = len(value) - len(value) % unit
+    out = bytearray(value)
+    for k in range(unit):
+        out[k:n:unit] = value[unit - 1 - k : n : unit]
+    return bytes(out)
+
+
+def _lookup_int(ancestors: list[Dataset], keyword: str) -> int | None:
+    """Value of `keyword` in the nearest dataset that has it (PS3.3 C.7.6.3)."""
+    for ds in ancestors:
+        try:
+            value = ds.get(keyword)
+        except Exception:  # a broken value must not stop the conversion
+            continue
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _resolve_vr(vr: str, tag: int, ancestors: list[Dataset], length: int) -> str:
+    """Pick one VR for a dictionary VR such as ``"US or SS"``."""
+    if vr in _VALID_VRS:
+        return vr
+    options = vr.replace(" ", "").split("or")
+    if "OB" in options and "OW" in options:
+        if (tag >> 16) & 0xFF00 == 0x6000:
+            return "OW"  # Overlay Data: OW in implicit VR (PS3.5 8.1.2)
+        keyword = "WaveformBitsAllocated" if tag >> 16 == 0x5400 else "BitsAllocated"
+        bits = _lookup_int(ancestors, keyword)
+        # PS3.5 A.2: OW when more than 8 bits are allocated; OB otherwise, so an
+        # 8-bit image is never byte-swapped.
+        return "OB" if bits is not None and bits <= 8 else "OW"
+    if "OW" in options and length > 2:
+        return "OW"  # LUT Data with more than one entry (PS3.3 C.11.1.1.1)
+    if "SS" in options and _lookup_int(ancestors, "PixelRepresentation") == 1:
+        return "SS"
+    if "US" in options:
+        return "US"
+    return "UN"
+
+
+def _dictionary_vr(ds: Dataset, tag: int) -> str:
+    """VR of an implicit VR (or UN) element: from the data dictionary.
+
+    Public tags use the dictionary entry itself, so that ambiguous entries
+    ("OB or OW") are resolved by :func:`_resolve_vr`; private tags need their
+    private creator, which pydicom's element conversion looks up. Unknown
+    tags are UN (PS3.5 6.2.2).
+    """
+    from pydicom.datadict import dictionary_VR
+
+    if tag >> 16 & 1 == 0:
+        try:
+            return str(dictionary_VR(tag))
+        except KeyError:
+            return "UN"
+    try:
+        return str(ds[tag].VR)
+    except Exception as exc:  # a broken private value: keep its bytes as UN
+        _log.debug("no VR for %08X (%s); using UN", tag, exc)
+        return "UN"
+
+
+def _charset_of(ds: Dataset, parent: list[str]) -> list[str]:
+    """Character sets for text written from Python values (PS3.5 6.1.2.5)."""
+    value = ds.get("SpecificCharacterSet")
+    if not value:
+        return parent
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+class _Encoder:
+    """Writes elements in one transfer syntax; see the module docstring."""
+
+    def __init__(self, implicit: bool, little: bool, encapsulated: bool) -> None:
+        self.implicit = implicit
+        self.little = little
+        self.encapsulated = encapsulated
+        e = "<" if little else ">"
+        self._implicit_hdr = struct.Struct(e + "HHI")
+        self._short_hdr = struct.Struct(e + "HH2sH")
+        self._long_hdr = struct.Struct(e + "HH2sHI")
+
+    def header(self, out: bytearray, tag: int, vr: str, length: int) -> None:
+        group, elem = tag >> 16, tag & 0xFFFF
+        if self.implicit or tag >> 16 == 0xFFFE:  # items have no VR (PS3.5 7.5)
+            out += self._implicit_hdr.pack(group, elem, length)
+        elif vr in _LONG_VRS:
+            out += self._long_hdr.pack(group, elem, vr.encode(), 0, length)
+        elif length > 0xFFFF:  # PS3.5 6.2.2: too long for a 16-bit length, write as UN
+            out += self._long_hdr.pack(group, elem, b"UN", 0, length)
+        else:
+            out += self._short_hdr.pack(group, elem, vr.encode(), length)
+
+    def dataset(
+        self, ds: Dataset, out: bytearray, ancestors: list[Dataset], charset: list[str]
+    ) -> None:
+        if len(ancestors) > _MAX_DEPTH:
+            raise ConversionError(f"sequences nested deeper than {_MAX_DEPTH} levels")
+        charset = _charset_of(ds, charset)
+        for tag in sorted(ds.keys()):
+            # Group lengths are retired (PS3.5 7.2) and would be wrong after
+            # re-encoding; group 0002 belongs to the file meta (PS3.10 7.1).
+            if tag & 0xFFFF == 0 or tag >> 16 == 0x0002:
+                continue
+            self.element(ds, int(tag), out, ancestors, charset)
+
+    def element(
+        self, ds: Dataset, tag: int, out: bytearray, ancestors: list[Dataset], charset: list[str]
+    ) -> None:
+        from pydicom.dataelem import RawDataElement
+
+        item = ds.get_item(tag)
+        if isinstance(item, RawDataElement):
+            vr = item.VR
+            if vr is None or vr not in _VALID_VRS or vr == "UN":
+                vr = _dictionary_vr(ds, tag)
+            value: Any = item.value
+            source_little = item.is_little_endian
+            undefined = item.length == _UNDEFINED
+        else:
+            vr = item.VR
+            value = item.value
+            source_little = ds.original_encoding[1] is not False
+            undefined = item.is_undefined_length
+            if item.is_buffered:  # a file-like value: read it whole, leave it where it was
+                where = value.tell()
+                value = value.read()
+                item.value.seek(where)
+        if vr == "SQ":
+            self.sequence(ds[tag].value, tag, out, ancestors, charset)
+            return
+        if value is None:
+            value = b""
+        vr = _resolve_vr(vr, tag, ancestors, len(value) if isinstance(value, bytes) else 0)
+        if not isinstance(value, (bytes, bytearray)):
+            self.python_value(item, vr, out, charset)
+            return
+        value = bytes(value)
+        if undefined:  # encapsulated pixel data (PS3.5 A.4)
+            if not (self.encapsulated and tag == _PIXEL_DATA):
+                raise ConversionError("encapsulated (compressed) pixel data cannot be converted")
+            self.header(out, tag, vr, _UNDEFINED)
+            out += value
+            out += self._implicit_hdr.pack(0xFFFE, 0xE0DD, 0)
+            return
+        unit = _SWAP_UNIT.get(vr)
+        if unit and source_little != self.little:
+            value = _swap(value, unit)
+        if len(value) % 2:
+            value += b" " if vr in _SPACE_PADDED else b"\x00"
+        self.header(out, tag, vr, len(value))
+        out += value
+
+    def sequence(
+        self,
+        items: Iterable[Dataset],
+        tag: int,
+        out: bytearray,
+        ancestors: list[Dataset],
+        charset: list[str],
+    ) -> None:
+        body = bytearray()
+        for item in items:
+            content = bytearray()
+            self.dataset(item, content, [item, *ancestors], charset)
+            self.header(body, 0xFFFEE000, "", len(content))
+            body += content
+        if len(body) >= _UNDEFINED:
+            raise ConversionError(f"sequence ({tag >> 16:04X},{tag & 0xFFFF:04X}) too long")
+        self.header(out, tag, "SQ", len(body))
+        out += body
+
+    def python_value(self, item: Any, vr: str, out: bytearray, charset: list[str]) -> None:
+        """Encode an element holding Python values (numbers, text) with pydicom.
+
+        Its writer packs numbers in the byte order of the target stream, which
+        is right: only bytes values are left unswapped by it.
+        """
+        from pydicom.filebase import DicomBytesIO
+        from pydicom.filewriter import write_data_element
+
+        elem = copy.copy(item)
+        elem.VR = vr
+        fp = DicomBytesIO()
+        fp.is_little_endian = self.little
+        fp.is_implicit_VR = self.implicit
+        write_data_element(fp, elem, charset)
+        out += fp.getvalue()
+
+
+def _encoding(target_ts: str) -> tuple[bool, bool]:
+    """(implicit VR, little endian) of a transfer syntax (PS3.5 10, A.4)."""
+    return target_ts == IMPLICIT_VR_LITTLE_ENDIAN, target_ts != EXPLICIT_VR_BIG_ENDIAN
+
+
+def _deflate(data: bytes) -> bytes:
+    """PS3.5 A.5: raw deflate (RFC 1951), no zlib header."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return comp.compress(data) + comp.flush()
+
+
+def _inflate(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = inflater.decompress(data, _MAX_INFLATED)
+    if inflater.unconsumed_tail:
+        raise ConversionError(f"deflated dataset inflates to more than {_MAX_INFLATED} bytes")
+    return out
+
+
+def _encode(ds: Dataset, target_ts: str, encapsulated: bool) -> bytes:
+    implicit, little = _encoding(target_ts)
+    encoder = _Encoder(implicit, little, encapsulated)
+    out = bytearray()
+    parent = ["iso8859"]  # pydicom's name for the default repertoire
+    encoder.dataset(ds, out, [ds], parent)
+    data = bytes(out)
+    return _deflate(data) if target_ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN else data
+
+
+def _guarded(what: str, target_ts: str, func: Any, *args: Any) -> bytes:
+    """Run `func`, turning pydicom's and Python's errors into ConversionError."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result: bytes = func(*args)
+        except StorescuError:
+            raise
+        except RecursionError as exc:
+            raise ConversionError(f"{what}: sequences nested too deeply") from exc
+        except Exception as exc:  # pydicom raises many types on bad data
+            name = transfer_syntax_name(target_ts)
+            raise ConversionError(f"{what}: cannot encode in '{name}': {exc}") from exc
+    for warning in caught:
+        _log.debug("%s: pydicom: %s", what, warning.message)
+    return result
+
+
+def encode_dataset(ds: Dataset, target_ts: str) -> bytes:
+    """Encode a pydicom dataset in `target_ts`; see :func:`storescu.sources.encode_dataset`."""
+    meta = getattr(ds, "file_meta", None)
+    own_ts = str(meta.get("TransferSyntaxUID", "")) if meta is not None else ""
+    if target_ts in CONVERTIBLE_SYNTAXES:
+        pixel = ds.get_item(_PIXEL_DATA) if _PIXEL_DATA in ds else None
+        undefined = pixel is not None and (
+            getattr(pixel, "length", 0) == _UNDEFINED
+            or getattr(pixel, "is_undefined_length", False)
+        )
+        if undefined or (own_ts and own_ts not in CONVERTIBLE_SYNTAXES):
+            raise ConversionError(
+                f"cannot convert from '{transfer_syntax_name(own_ts or 'compressed')}' "
+                f"to '{transfer_syntax_name(target_ts)}'"
+            )
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, False)
+    if own_ts == target_ts:  # its own compressed syntax: explicit VR LE (PS3.5 A.4)
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, True)
+    raise ConversionError(
+        f"cannot convert from '{transfer_syntax_name(own_ts or 'unknown')}' "
+        f"to '{transfer_syntax_name(target_ts)}'"
+    )
+
+
+def _parse(data: bytes, source_ts: str) -> Dataset:
+    from pydicom.filereader import read_dataset
+
+    if source_ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN:
+        data = _inflate(data)
+    implicit, little = _encoding(source_ts)
+    # read_dataset keeps values raw (bytes); sequences are parsed from them on access.
+    return read_dataset(io.BytesIO(data), implicit, little)
+
+
+def transcode_file(info: FileInfo, target_ts: str) -> bytes:
+    """Return the dataset of `info` encoded in `target_ts`.
+
+    Parameters
+    ----------
+    info : FileInfo
+        An inspected file whose syntax is in ``CONVERTIBLE_SYNTAXES``.
+    target_ts : str
+        A syntax in ``CONVERTIBLE_SYNTAXES``.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    ConversionError
+        The conversion is not supported, or the dataset cannot be decoded or encoded.
+    FileAccessError, InvalidFileError
+        The file changed, vanished or broke since it was inspected.
+    """
+    # pydicom reads truncated values silently: check the structure first (this
+    # also notices a file that changed since it was inspected).
+    info = inspect_file(info.path, check_truncation=True)
+    if not can_convert(info.transfer_syntax, target_ts):
+        raise ConversionError(
+            f"cannot convert from '{transfer_syntax_name(info.transfer_syntax)}' "
+            f"to '{transfer_syntax_name(target_ts)}'"
+        )
+    try:
+        with open(info.path, "rb") as fp:
+            fp.seek(info.dataset_offset)
+            data = fp.read(info.dataset_length)
+    except OSError as exc:
+        raise FileAccessError(info.path, f"cannot read file: {exc.strerror or exc}") from exc
+
+    def run() -> bytes:
+        return _encode(_parse(data, info.transfer_syntax), target_ts, False)
+
+    return _guarded(info.path, target_ts, run)
