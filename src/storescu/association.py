@@ -225,6 +225,10 @@ class Connection:
         scatter-gather write. ``last`` marks whether the final PDV ends the
         command or dataset (PS3.8 Annex E.2). Each PDU is one Evt9.
         """
+        if max_fragment < 1:
+            # A size below 1 never advances: the loop below would append headers
+            # forever (unbounded memory) instead of failing.
+            raise ValueError(f"max_fragment must be at least 1, not {max_fragment}")
         view = memoryview(data)
         total = len(view)
         out: list[Buffer] = []

@@ -197,6 +197,17 @@ class StoreAssociation:
             raise _unexpected(event, "while waiting for A-ASSOCIATE-AC")
         ac = event.ac
         accepted, warnings = accepted_contexts(contexts, ac.presentation_contexts)
+        if log.isEnabledFor(logging.DEBUG):
+            user = ac.user_information
+            log.debug(
+                "Received A-ASSOCIATE-AC: %d of %d presentation contexts accepted, "
+                "max PDU %d, implementation %s %s",
+                len(accepted),
+                len(contexts),
+                user.max_length,
+                user.implementation_class_uid,
+                user.implementation_version_name,
+            )
         for warning in warnings:
             log.warning("%s", warning)
         user = ac.user_information
@@ -248,6 +259,8 @@ class StoreAssociation:
             )
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
         rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Received command set: %s", _describe_command(rsp))
         try:
             return _validate_store_response(rsp, message_id, sop_instance_uid, context)
         except RemoteProtocolError as exc:
@@ -490,3 +503,16 @@ def _validate_store_response(
 
 def _hex(value: int | None) -> str:
     return "none" if value is None else f"0x{value:04X}"
+
+
+def _describe_command(command: dimse.Command) -> str:
+    parts = []
+    for tag, value in sorted(command.elements.items()):
+        if isinstance(value, bytes):
+            shown = value.decode("ascii", "replace").rstrip("\x00 ")
+        elif isinstance(value, int):
+            shown = f"0x{value:04X}"
+        else:
+            shown = str(value)
+        parts.append(f"(0000,{tag:04X})={shown}")
+    return " ".join(parts)

@@ -20,10 +20,11 @@ which a connection exists.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, unique
 from typing import Final
 
 
+@unique
 class State(Enum):
     """PS3.8 Table 9-1 states."""
 
@@ -42,6 +43,7 @@ class State(Enum):
     Sta13 = "Awaiting Transport Connection Close Indication"
 
 
+@unique
 class Event(Enum):
     """PS3.8 Table 9-10 events."""
 
@@ -66,6 +68,7 @@ class Event(Enum):
     Evt19 = "Unrecognized or invalid PDU received"
 
 
+@unique
 class Action(Enum):
     """PS3.8 Tables 9-6 to 9-9 actions."""
 
@@ -93,7 +96,9 @@ class Action(Enum):
     AA_2 = "Stop ARTIM timer if running. Close transport connection"
     AA_3 = "Issue A-ABORT or A-P-ABORT indication and close transport connection"
     AA_4 = "Issue A-P-ABORT indication primitive"
-    AA_5 = "Stop ARTIM timer"
+    # PS3.8 gives AR-5 and AA-5 the same text; equal Enum values would make AA_5 a mere
+    # alias of AR_5 (27 actions instead of 28), so this one says where it applies.
+    AA_5 = "Stop ARTIM timer (transport closed while awaiting A-ASSOCIATE-RQ)"
     AA_6 = "Ignore PDU"
     AA_7 = "Send A-ABORT PDU"
     AA_8 = "Send A-ABORT PDU (service-provider source), issue A-P-ABORT indication, start ARTIM"
