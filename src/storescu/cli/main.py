@@ -8,7 +8,6 @@ T trace); ``--help``/``--version`` text goes to stdout.
 from __future__ import annotations
 
 import logging
-import logging.config
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -52,7 +51,9 @@ def _configure_logging(options: Options, stderr: TextIO) -> logging.Handler | No
     if options.log_config:
         # -lc: a Python logging configuration file (fileConfig format), the
         # counterpart of DCMTK's log4cplus configuration file.
-        logging.config.fileConfig(options.log_config, disable_existing_loggers=False)
+        from logging.config import fileConfig
+
+        fileConfig(options.log_config, disable_existing_loggers=False)
         return None
     handler = logging.StreamHandler(stderr)
     handler.setFormatter(_DcmtkFormatter())
