@@ -242,8 +242,10 @@ class StoreSCP:
             answers.append(PresentationContextAC(ctx.context_id, PC_ACCEPTANCE, syntax))
             accepted[ctx.context_id] = (ctx.abstract_syntax, syntax)
         ac = AAssociateAC(
-            called_ae=rq.called_ae,
-            calling_ae=rq.calling_ae,
+            # The AE fields of an AC are reserved but should echo the RQ
+            # (PS3.8 9.3.3); a title we could not encode is replaced.
+            called_ae=_safe_ae(rq.called_ae, self.ae_title),
+            calling_ae=_safe_ae(rq.calling_ae, "ANONYMOUS"),
             presentation_contexts=tuple(answers),
             user_information=UserInformation(
                 max_length=self.max_pdu,
@@ -285,6 +287,12 @@ class StoreSCP:
                 entry["file"] = os.path.basename(instance.path)
                 with open(os.path.join(self.output_dir, "received.jsonl"), "a") as index:
                     index.write(json.dumps(entry) + "\n")
+
+
+def _safe_ae(title: str, fallback: str) -> str:
+    if title and title.isascii() and title.isprintable() and len(title) <= 16:
+        return title
+    return fallback
 
 
 class _AssociationHandler:
