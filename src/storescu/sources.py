@@ -203,8 +203,9 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
     wrong (0002,0000) group length does no harm. A meta header encoded in
     implicit VR (a known writer bug) is accepted.
 
-    When the meta header lacks the SOP UIDs, or there is no meta header, they
-    are taken from (0008,0016)/(0008,0018) in the dataset. When the transfer
+    The SOP UIDs are taken from (0008,0016)/(0008,0018) in the dataset, as
+    DCMTK does; the meta header's copies are used only when the dataset lacks
+    them (and for deflated datasets, which are not inflated just for this). When the transfer
     syntax is missing (no meta, or a meta without (0002,0010)) it is inferred
     from the first dataset element (PS3.5 7.1): a valid VR after the tag means
     explicit VR, the byte order is the one giving the smaller group number
@@ -303,12 +304,15 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
             data = inflater.decompress(_pread(fd, _MAX_INFLATE_PROBE, offset), _MAX_INFLATE_PROBE)
             found = _walk(_Window(None, data), 0, len(data), False, True, True, False)
             sop_class, sop_inst = sop_class or found[0], sop_inst or found[1]
-    elif need_uids or check:
+    else:
         # Encapsulated syntaxes are explicit VR little endian (PS3.5 A.4); a
         # private syntax is assumed to be too, and is not checked for truncation.
         known = ts in UNCOMPRESSED_SYNTAXES or ts.startswith("1.2.840.10008.1.2.")
-        found = _walk(win, offset, size, implicit, little, need_uids, check and known)
-        sop_class, sop_inst = sop_class or found[0], sop_inst or found[1]
+        found = _walk(win, offset, size, implicit, little, True, check and known)
+        # The dataset's own (0008,0016)/(0008,0018) win over the meta header's
+        # copies, as in DCMTK: the C-STORE-RQ must name what the dataset says,
+        # or receivers answer A900 (dataset does not match SOP class).
+        sop_class, sop_inst = found[0] or sop_class, found[1] or sop_inst
 
     if not sop_class:
         raise _Bad("missing SOP Class UID")

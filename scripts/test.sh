@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run the tests"; .ci/run calls it too).
+#
+#   scripts/test.sh [pytest args...]     e.g. scripts/test.sh -m "not large"
+#
+# On a fresh Debian machine it installs what is missing (Debian packages dcmtk and
+# orthanc for the interop peers, python3-venv), creates .venv, installs the project
+# with its test extras, then runs ruff, mypy and the whole pytest suite (unit and
+# interop). Every step runs even if an earlier one failed; the exit status is
+# non-zero if any failed (pytest's 5, "no tests collected", counts as a failure).
+#
+# Environment: PYTHON (interpreter for the venv, default python3);
+# STORESCU_CMD (sender under test, default "python -m storescu"; e.g.
+# STORESCU_CMD=/usr/bin/storescu runs the interop tests against DCMTK's storescu).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHON=${PYTHON:-python3}
+
+log() { printf '\n== %s\n' "$*"; }
+
+# --- Debian packages ----------------------------------------------------------------
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        echo "need root (or sudo) to run: $*" >&2
+        return 1
+    fi
+}
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+missing=()
+for pkg in dcmtk orthanc; do
+    installed "$pkg" || missing+=("$pkg")
+done
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    missing+=(python3 python3-venv)
+elif ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    missing+=(python3-venv)
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "missing ${missing[*]} and no apt-get: install them by hand" >&2
+        exit 1
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        "${missing[@]}"
+fi
+for exe in /usr/bin/storescp /usr/bin/storescu /usr/bin/dcmconv /usr/sbin/Orthanc; do
+    [ -x "$exe" ] || { echo "$exe missing after installing dcmtk/orthanc" >&2; exit 1; }
+done
+
+# --- Python environment -------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv with $PYTHON ($("$PYTHON" --version 2>&1))"
+    "$PYTHON" -m venv .venv
+fi
+log "installing the project and its test dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+# --- checks -------------------------------------------------------------------------
+failed=()
+run() {
+    local name=$1
+    shift
+    log "$name: $*"
+    if "$@"; then
+        echo "-- $name: ok"
+    else
+        local rc=$?
+        echo "-- $name: FAILED (exit $rc)"
+        failed+=("$name")
+    fi
+}
+
+run ruff .venv/bin/ruff check src tests
+run mypy .venv/bin/mypy
+run pytest .venv/bin/python -m pytest "$@"
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    log "FAILED: ${failed[*]}"
+    exit 1
+fi
+log "all checks passed"
