@@ -751,8 +751,9 @@ def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
 
     When `target_ts` is the file's own syntax the bytes are streamed from disk
     unchanged, without pydicom. Otherwise the dataset is decoded with pydicom
-    and re-encoded in memory by :mod:`storescu.transcode` (explicit/implicit
-    VR, either byte order, deflated).
+    (large values left in the file) and re-encoded by :mod:`storescu.transcode`
+    (explicit/implicit VR, either byte order, deflated); large values are
+    streamed from the file at send time.
 
     Parameters
     ----------
@@ -773,6 +774,13 @@ def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
         The file cannot be read (any more) or is broken.
     """
     if target_ts == info.transfer_syntax:
+        if target_ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN and info.dataset_length % 2:
+            # PS3.5 A.5: an odd-length deflated stream is padded with one NUL byte
+            # (files on disk often are not; DCMTK refuses odd fragments).
+            from storescu.transcode import FileSpan, PartsReader
+
+            span = FileSpan(info.path, info.dataset_offset, info.dataset_length)
+            return PartsReader([span, b"\x00"])
         return FileDatasetReader(info)
     if not can_convert(info.transfer_syntax, target_ts):
         raise ConversionError(
@@ -781,7 +789,12 @@ def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
         )
     from storescu import transcode
 
-    return MemoryDatasetReader(transcode.transcode_file(info, target_ts))
+    # Values above transcode.DEFER_SIZE (pixel data) stay in the file and are
+    # streamed (byte-swapped on the fly when the byte order changes), so the
+    # memory needed does not grow with the file.
+    ds, current = transcode.read_deferred(info)
+    parts = transcode.encode_parts(ds, current.transfer_syntax, target_ts, current.path)
+    return transcode.PartsReader(parts)
 
 
 def encode_dataset(ds: Dataset, target_ts: str) -> bytes:
