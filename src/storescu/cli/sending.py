@@ -1,0 +1,176 @@
+"""The command line's sending run: inputs, report, renaming, progress and summary.
+
+Everything here hangs off the sender's ``on_result`` callback, so each
+result reaches the report (written and flushed), the ``+rn`` renamer, the
+counts and the progress line as soon as it is known. The inputs stream in
+(:mod:`storescu.inputs`) and the sender keeps counts, not results, so memory
+does not grow with the number of files. On Ctrl-C the sender records the
+rest as not-sent before the KeyboardInterrupt reaches :func:`send`'s
+``finally``, which closes the report and prints the summary.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import IO, TYPE_CHECKING, TextIO
+
+from storescu.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from storescu.cli.options import Options
+    from storescu.client import AssociationSettings
+    from storescu.report import ReportWriter, SentIndex
+    from storescu.sender import FileResult, RunResult, SendOptions
+
+log = logging.getLogger("storescu")
+
+
+def send(
+    options: Options, settings: AssociationSettings, send_options: SendOptions, err: TextIO
+) -> RunResult:
+    """Send what the command line names; return the run's result.
+
+    Raises
+    ------
+    UsageError
+        A ``--file-list``, ``--skip-sent`` or ``--report`` file cannot be used
+        (nothing was sent).
+    KeyboardInterrupt
+        After the report, renames and summary are complete.
+    """
+    from storescu.inputs import FileListReader, InputOptions, open_inputs
+    from storescu.report import ReportError
+    from storescu.sender import Sender
+    from storescu.summary import ProgressBar, Tally, summary_line
+
+    sent = _skip_sent(options)
+    report = _open_report(options)
+    file_list = _open_file_list(options)
+    tally = Tally()
+    observers: list[Callable[[FileResult], None]] = [tally]
+    if report is not None:
+        observers.append(report)
+    renamer = None
+    if options.rename:
+        from storescu.rename import Renamer
+
+        renamer = Renamer()
+        observers.append(renamer)
+    bar = ProgressBar(err, tally, _total(options)) if _progress_wanted(options, err) else None
+    log_filter = bar.log_filter() if bar is not None else logging.Filter()
+    if bar is not None:
+        observers.append(bar)
+        for handler in log.handlers:  # erase the progress line before each message
+            handler.addFilter(log_filter)
+
+    def on_result(result: FileResult) -> None:
+        for observer in observers:
+            observer(result)
+
+    stream = open_inputs(
+        options.files,
+        read_mode=options.read_mode,
+        options=InputOptions(options.scan_directories, options.scan_pattern, options.recurse),
+        file_list=FileListReader(file_list) if file_list is not None else None,
+        sent=sent,
+    )
+    sender = Sender(
+        options.peer, options.port, settings, send_options, on_result, keep_results=False
+    )
+    result = sender.run_result
+    problem = None
+    try:
+        sender.run(stream)
+    except ReportError as exc:
+        problem = str(exc)
+    finally:
+        if bar is not None:
+            bar.clear()
+            for handler in log.handlers:
+                handler.removeFilter(log_filter)
+        if renamer is not None:
+            renamer.finish()
+        if report is not None:
+            try:
+                report.close()
+            except ReportError as exc:
+                problem = problem or str(exc)
+        if file_list is not None and file_list is not sys.stdin.buffer:
+            file_list.close()
+        if problem is not None:
+            log.critical("%s", problem)
+        if options.log_level != "fatal":
+            print(summary_line(tally, interrupted=result.interrupted), file=err, flush=True)
+    if problem is not None:
+        result.fatal = problem
+    return result
+
+
+def _skip_sent(options: Options) -> SentIndex | None:
+    if not options.skip_sent:
+        return None
+    from storescu.report import ReportError, SentIndex
+
+    if options.report is not None:
+        for previous in options.skip_sent:
+            if os.path.abspath(previous) == os.path.abspath(options.report):
+                raise UsageError(
+                    f"--report {options.report} would overwrite the --skip-sent report "
+                    "(still needed if this run stops early): write to another file"
+                )
+    try:
+        sent = SentIndex(options.skip_sent)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+    log.info("--skip-sent: %d file(s) recorded as stored", len(sent))
+    return sent
+
+
+def _open_report(options: Options) -> ReportWriter | None:
+    if options.report is None:
+        return None
+    from storescu.report import ReportError, ReportWriter
+
+    try:
+        return ReportWriter(options.report)
+    except ReportError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _open_file_list(options: Options) -> IO[bytes] | None:
+    if options.file_list is None:
+        return None
+    if options.file_list == "-":
+        return sys.stdin.buffer
+    try:
+        return open(options.file_list, "rb")
+    except OSError as exc:
+        raise UsageError(f"cannot open file list '{options.file_list}': {exc.strerror}") from exc
+
+
+def _progress_wanted(options: Options, err: TextIO) -> bool:
+    if options.progress != "auto":
+        return options.progress == "on"
+    return options.log_level != "fatal" and _is_terminal(err)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _total(options: Options) -> int | None:
+    """The number of results when the operands tell it (plain files), else None."""
+    from storescu.dicomdir import is_dicomdir_name
+
+    if options.file_list is not None or options.scan_directories:
+        return None
+    if any(is_dicomdir_name(path) for path in options.files):
+        return None
+    return len(options.files) * options.repeat
