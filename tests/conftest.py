@@ -107,3 +107,11 @@ def pydicom_files() -> list[data.DicomFile]:
     if len(files) < 50:
         pytest.fail(f"only {len(files)} uncompressed pydicom test files found", pytrace=False)
     return files
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Certificates for the TLS tests, made fresh for the session (tests.helpers.certs)."""
+    from tests.helpers.certs import make_pki
+
+    return make_pki(tmp_path_factory.mktemp("pki"))

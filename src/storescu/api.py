@@ -2,27 +2,80 @@
 
 Examples
 --------
-Send files and look at each result::
+These examples run as they are (the test suite runs them): they send files
+that ship with pydicom to the project's own receiver, :class:`storescu.StoreSCP`,
+listening on a free loopback port. Put your PACS's host and port instead.
 
-    import storescu
+>>> import storescu
+>>> from pydicom.data import get_testdata_file
+>>> ct = get_testdata_file("CT_small.dcm")
+>>> mr = get_testdata_file("MR_small.dcm")
+>>> scp = storescu.StoreSCP().start()
 
-    result = storescu.send_files("127.0.0.1", 11112, ["ct1.dcm", "ct2.dcm"])
-    for r in result.results:
-        print(r.path, r.outcome.value, r.status_text)
+Send files and read the result of each (one per file and ``repeat``):
 
-Send pydicom datasets held in memory (they need SOP Class/Instance UIDs;
-``ds.file_meta.TransferSyntaxUID`` says how the pixel data is encoded, explicit
-VR little endian is assumed without it)::
+>>> result = storescu.send_files("127.0.0.1", scp.port, [ct, mr])
+>>> for r in result.results:
+...     print(r.outcome.value, r.status_text, r.sop_class_uid, r.message_id)
+sent Success 1.2.840.10008.5.1.4.1.1.2 1
+sent Success 1.2.840.10008.5.1.4.1.1.4 2
+>>> result.all_stored, result.count(storescu.Outcome.SENT)
+(True, 2)
 
-    from pydicom import dcmread
-    ds = dcmread("ct1.dcm")
-    ds.PatientName = "ANON"
-    storescu.send_datasets("127.0.0.1", 11112, [ds])
+Failures are results, not exceptions. With ``halt=False`` (DCMTK's
+``--no-halt``) the run goes on after a file that cannot be sent:
 
-Check that a peer answers (C-ECHO)::
+>>> options = storescu.SendOptions(halt=False)
+>>> result = storescu.send_files("127.0.0.1", scp.port, ["no-such.dcm", ct], options=options)
+>>> for r in result.results:
+...     print(r.outcome.value, "|", r.error)
+skipped-invalid-file | cannot access file: No such file or directory
+sent | None
+>>> result.all_stored
+False
 
-    status = storescu.echo("127.0.0.1", 11112)
-    assert status.is_success
+Send pydicom datasets held in memory (they need SOP Class and Instance UIDs;
+``ds.file_meta.TransferSyntaxUID`` says how the pixel data is encoded, and
+explicit VR little endian is assumed without it):
+
+>>> from pydicom import dcmread
+>>> ds = dcmread(ct)
+>>> ds.PatientName = "ANON^EXAMPLE"
+>>> result = storescu.send_datasets("127.0.0.1", scp.port, [ds])
+>>> result.results[0].path, result.results[0].outcome.value
+('<dataset 0>', 'sent')
+>>> scp.received[-1].sop_instance_uid == ds.SOPInstanceUID
+True
+
+Write the per-file report as the run goes (JSON Lines; CSV for ``.csv``),
+then resume from it: what it records as stored is skipped:
+
+>>> import json, os, tempfile
+>>> report_path = os.path.join(tempfile.mkdtemp(), "report.jsonl")
+>>> with storescu.ReportWriter(report_path) as report:
+...     result = storescu.send_files("127.0.0.1", scp.port, [ct], on_result=report)
+>>> with open(report_path) as lines:
+...     row = json.loads(lines.readline())
+>>> row["outcome"], row["status"], row["sop_instance_uid"] == ds.SOPInstanceUID
+('sent', '0x0000', True)
+>>> result = storescu.send_files("127.0.0.1", scp.port, [ct, mr], skip_sent=[report_path])
+>>> [r.outcome.value for r in result.results]
+['skipped-already-sent', 'sent']
+
+Directories are sent with ``inputs`` (DCMTK's ``+sd``, ``+sp``, ``+r``), and a
+DICOMDIR stands for the files it references:
+
+>>> inputs = storescu.InputOptions(scan_directories=True, pattern="CT_small*.dcm")
+>>> folder = os.path.dirname(ct)
+>>> result = storescu.send_files("127.0.0.1", scp.port, [folder], inputs=inputs)
+>>> [os.path.basename(r.path) for r in result.results]
+['CT_small.dcm']
+
+Check that a peer answers (C-ECHO), and stop the example's receiver:
+
+>>> storescu.echo("127.0.0.1", scp.port).is_success
+True
+>>> scp.stop()
 """
 
 from __future__ import annotations
@@ -36,6 +89,7 @@ from storescu.constants import (
     IMPLICIT_VR_LITTLE_ENDIAN,
     VERIFICATION_SOP_CLASS,
 )
+from storescu.inputs import InputOptions, open_inputs
 from storescu.pdu import PresentationContextRQ
 from storescu.sender import (
     ResultCallback,
@@ -43,7 +97,6 @@ from storescu.sender import (
     Sender,
     SendOptions,
     dataset_items,
-    inspect_inputs,
 )
 from storescu.status import Status
 
@@ -58,6 +111,9 @@ def send_files(
     settings: AssociationSettings | None = None,
     options: SendOptions | None = None,
     on_result: ResultCallback | None = None,
+    *,
+    inputs: InputOptions | None = None,
+    skip_sent: Iterable[str] = (),
 ) -> RunResult:
     """Send DICOM files with C-STORE, exactly as the ``storescu`` command does.
 
@@ -66,13 +122,21 @@ def send_files(
     host, port : str, int
         The Storage SCP.
     paths : iterable of str
-        The files, sent in order.
+        The files, sent in order; read lazily, so it may be a generator over
+        millions of paths. A DICOMDIR stands for the files it references.
     settings : AssociationSettings, optional
         AE titles, PDU sizes and timeouts (DCMTK's defaults when omitted).
     options : SendOptions, optional
         Proposal, repeat, halt and ending options.
     on_result : callable, optional
-        Called with each :class:`~storescu.sender.FileResult` as it is known.
+        Called with each :class:`~storescu.sender.FileResult` as it is known
+        (a :class:`~storescu.report.ReportWriter` writes the report).
+    inputs : InputOptions, optional
+        Directory scanning (``+sd``, ``+sp``, ``+r``); without it a directory
+        is reported as skipped, with a warning.
+    skip_sent : iterable of str
+        Reports of earlier runs: files they record as stored are not sent
+        again (results: skipped-already-sent).
 
     Returns
     -------
@@ -80,9 +144,20 @@ def send_files(
         One :class:`~storescu.sender.FileResult` per attempted send, plus the
         run-level facts (``fatal``, ``halted``...). Failures are data: this
         function does not raise for network, protocol or status failures.
+
+    Raises
+    ------
+    storescu.report.ReportError
+        A `skip_sent` report cannot be read.
     """
     opts = options or SendOptions()
-    items = inspect_inputs(paths, opts.read_mode)
+    sent = None
+    reports = [skip_sent] if isinstance(skip_sent, str) else list(skip_sent)
+    if reports:
+        from storescu.report import SentIndex
+
+        sent = SentIndex(reports)
+    items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
     sender = Sender(host, port, settings or AssociationSettings(), opts, on_result)
     return sender.run(items)
 
@@ -107,7 +182,9 @@ def send_datasets(
     return sender.run(dataset_items(datasets))
 
 
-def echo(host: str, port: int, settings: AssociationSettings | None = None) -> Status:
+def echo(
+    host: str, port: int, settings: AssociationSettings | None = None, family: int = 0
+) -> Status:
     """Verify a peer with C-ECHO (PS3.7 9.1.5) and return its status.
 
     Raises
@@ -118,7 +195,7 @@ def echo(host: str, port: int, settings: AssociationSettings | None = None) -> S
     context = PresentationContextRQ(
         1, VERIFICATION_SOP_CLASS, (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN)
     )
-    assoc = StoreAssociation.open(host, port, (context,), settings or AssociationSettings())
+    assoc = StoreAssociation.open(host, port, (context,), settings or AssociationSettings(), family)
     try:
         status = assoc.echo()
     except BaseException:

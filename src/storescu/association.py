@@ -98,6 +98,9 @@ class Aborted:
     reason: int | None
     by_peer: bool
     message: str
+    #: For a connection lost in the middle of a PDU: what was cut short
+    #: (``truncated A-ASSOCIATE-AC: 84 of 584 bytes``), else None.
+    truncated: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,9 +278,12 @@ class Connection:
         if action is Action.AR_5 or action is Action.AA_5:
             self._events.append(ConnectionClosed())
         else:  # AA-4: A-P-ABORT indication
-            self._events.append(
-                Aborted(None, None, True, "the peer closed the connection (A-P-ABORT)")
-            )
+            # RELIABILITY rows 23/24: say when the close cut a PDU short.
+            partial = None if self._stream_broken else self._reader.partial()
+            message = "the peer closed the connection (A-P-ABORT)"
+            if partial is not None:
+                message += f" in the middle of a PDU ({partial})"
+            self._events.append(Aborted(None, None, True, message, partial))
 
     def artim_expired(self) -> None:
         """ARTIM timer expired (Evt18, AA-2)."""
@@ -301,6 +307,10 @@ class Connection:
     def buffered(self) -> int:
         """Received bytes not yet decoded into PDUs."""
         return self._reader.buffered
+
+    def partial_pdu(self) -> str | None:
+        """Describe an incomplete received PDU (for timeout messages), or None."""
+        return None if self._stream_broken else self._reader.partial()
 
     def next_event(self) -> IndicationEvent | NeedData:
         """Return the next indication, or NEED_DATA."""

@@ -8,6 +8,7 @@ D.3.3.3), validates every response, and ends with a release or an abort.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn, Protocol, TypeVar
@@ -47,7 +48,13 @@ from storescu.errors import (
     AssociationRejected as AssociationRejectedError,
 )
 from storescu.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
-from storescu.pdu import AAssociateRQ, PresentationContextRQ, UserInformation
+from storescu.pdu import (
+    AAssociateRQ,
+    PresentationContextAC,
+    PresentationContextRQ,
+    UserIdentity,
+    UserInformation,
+)
 from storescu.status import Status, classify
 from storescu.transport import Transport
 
@@ -73,6 +80,17 @@ class AssociationSettings:
         Cap on the PDUs we send (``--max-send-pdu``), below the peer's maximum.
     connect_timeout, socket_timeout, acse_timeout, dimse_timeout : float or None
         ``-to``, ``-ts``, ``-ta``, ``-td`` in seconds; None waits forever.
+    tls : ssl.SSLContext or None
+        Secure transport (PS3.15 Annex B): a client context, usually from
+        :func:`storescu.tls.client_context`. None is plain TCP (``-tls``). The
+        handshake is bounded by ``connect_timeout``, else ``socket_timeout``.
+    user_identity : UserIdentity or None
+        User identity negotiation (PS3.7 D.3.3.7; ``-usr``, ``-kt``, ``--saml``,
+        ``--jwt``). When it asks for a positive response (``-rsp``), an
+        A-ASSOCIATE-AC without one fails the association.
+    tls_server_name : str or None
+        SNI name (``--request-sni``). None sends none, unless the context checks
+        host names: then the peer's host name is sent and checked.
     """
 
     calling_aet: str = DEFAULT_CALLING_AET
@@ -83,6 +101,9 @@ class AssociationSettings:
     socket_timeout: float | None = 60.0
     acse_timeout: float | None = 30.0
     dimse_timeout: float | None = None
+    tls: ssl.SSLContext | None = None
+    tls_server_name: str | None = None
+    user_identity: UserIdentity | None = None
 
 
 class DatasetSource(Protocol):
@@ -138,6 +159,13 @@ class StoreAssociation:
         self._block = bytearray(block)
         self._assembler = dimse.MessageAssembler(frozenset(accepted.by_id))
         self.is_open = True
+        #: False while a request is being sent; True once its last fragment
+        #: went out (then a failure leaves the store's outcome unknown).
+        self.request_complete = True
+        #: The peer's answer for every presentation context, by context ID.
+        self.answers: dict[int, PresentationContextAC] = {}
+        #: The presentation context the last response came on.
+        self._response_context: int | None = None
 
     # -------------------------------------------------------------- opening
 
@@ -172,17 +200,42 @@ class StoreAssociation:
                 max_length=settings.max_pdu,
                 implementation_class_uid=IMPLEMENTATION_CLASS_UID,
                 implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+                user_identity=settings.user_identity,
             ),
         )
         connection = Connection(Role.REQUESTOR, settings.max_pdu, MAX_ASSOCIATION_PDU)
         connection.request(rq)
-        transport = Transport.connect(host, port, settings.connect_timeout, family)
+        server_name = settings.tls_server_name
+        if settings.tls is not None and server_name is None and settings.tls.check_hostname:
+            server_name = host
+        transport = Transport.connect(
+            host,
+            port,
+            settings.connect_timeout,
+            family,
+            tls=settings.tls,
+            server_hostname=server_name,
+            handshake_timeout=(
+                settings.connect_timeout
+                if settings.connect_timeout is not None
+                else settings.socket_timeout
+            ),
+        )
+        if transport.is_tls:
+            log.info("TLS connection established: %s", transport.describe_tls())
         try:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("Sending A-ASSOCIATE-RQ with %d presentation contexts", len(contexts))
             transport.send(connection.transport_connected(), settings.socket_timeout)
             event = _wait(transport, connection, settings.acse_timeout, "ACSE")
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(exc, (TimeoutError_, KeyboardInterrupt)):
+                # RELIABILITY row 20: giving up on the A-ASSOCIATE-AC is an
+                # A-ABORT request in Sta5 (PS3.8 AA-1), not a silent close.
+                try:
+                    transport.send(connection.abort(0, 0), 1.0)
+                except StorescuError:
+                    pass
             transport.close()
             raise
         if isinstance(event, AssociationRejected):
@@ -194,7 +247,19 @@ class StoreAssociation:
             )
         if not isinstance(event, AssociationAccepted):
             transport.close()
-            raise _unexpected(event, "while waiting for A-ASSOCIATE-AC")
+            error = _unexpected(event, "while waiting for A-ASSOCIATE-AC", transport.peer)
+            if (
+                isinstance(event, Aborted)
+                and event.source is None
+                and not transport.is_tls
+                and not transport.received_any
+            ):
+                # A TLS-only port closes on the first plain byte without a word.
+                raise AssociationAborted(
+                    f"{error} without answering the A-ASSOCIATE-RQ; if the peer expects "
+                    "TLS, use +tls KEY CERT or +tla"
+                )
+            raise error
         ac = event.ac
         accepted, warnings = accepted_contexts(contexts, ac.presentation_contexts)
         if log.isEnabledFor(logging.DEBUG):
@@ -219,9 +284,23 @@ class StoreAssociation:
             user.max_length,
             (user.implementation_class_uid, user.implementation_version_name),
         )
+        identity = settings.user_identity
+        if identity is not None and identity.positive_response_requested:
+            if user.user_identity_response is None:
+                # PS3.7 D.3.3.7.2: the acceptor answers only when asked and
+                # when it accepted the identity; DCMTK's -rsp fails here.
+                assoc.abort()
+                raise NegotiationError(
+                    "User Identity Negotiation failed: positive response requested "
+                    "but none received"
+                )
+            log.info("User identity accepted by the peer")
+        assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
         if not accepted.contexts:
             assoc.abort()
-            raise NegotiationError("No Acceptable Presentation Contexts")
+            error = NegotiationError("No Acceptable Presentation Contexts")
+            error.answers = dict(assoc.answers)
+            raise error
         return assoc
 
     # ------------------------------------------------------------- messages
@@ -257,14 +336,26 @@ class StoreAssociation:
                 sop_class_uid,
                 sop_instance_uid,
             )
+        self.request_complete = False
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
+        self.request_complete = True
         rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Received command set: %s", _describe_command(rsp))
         try:
-            return _validate_store_response(rsp, message_id, sop_instance_uid, context)
+            response = _validate_store_response(rsp, message_id, sop_instance_uid, context)
         except RemoteProtocolError as exc:
             self._protocol_abort(str(exc))
+        if self._response_context != context.context_id:
+            # RELIABILITY row 32: believed (the Message ID matches), but said.
+            other = (
+                f"response came on presentation context {self._response_context}, "
+                f"request was on {context.context_id}"
+            )
+            response = StoreResponse(
+                response.status, response.error_comment, (*response.warnings, other)
+            )
+        return response
 
     def echo(self) -> Status:
         """Send a C-ECHO-RQ on the Verification context and return its status."""
@@ -305,8 +396,8 @@ class StoreAssociation:
         while remaining > 0:
             want = min(len(view), remaining)
             got = _read_full(dataset, view[:want])
-            if got < want:
-                raise _SourceShrank(f"the file ended {remaining - got} bytes early while sending")
+            if got == 0:
+                raise _SourceShrank(f"the file ended {remaining} bytes early while sending")
             remaining -= got
             # The command goes out with the first block: one system call for
             # small files (command + whole dataset).
@@ -334,8 +425,16 @@ class StoreAssociation:
                         pdv.context_id, pdv.is_command, pdv.is_last, pdv.data
                     )
                     if isinstance(message, dimse.CommandReceived):
+                        self._response_context = message.context_id
                         if not message.command.has_dataset:
                             return message.command
+                        field = message.command.command_field
+                        if not (field or 0) & 0x8000:
+                            # RELIABILITY row 31: a request (a C-STORE-RQ...) is no
+                            # answer; fail now instead of awaiting its dataset.
+                            raise RemoteProtocolError(
+                                f"expected a response, got command field {_hex(field)}"
+                            )
                         pending = message.command
                     elif message is not None and message.last and pending is not None:
                         # A response carrying a dataset (C-STORE-RSP has none):
@@ -346,7 +445,9 @@ class StoreAssociation:
                 self._protocol_abort("the peer requested release while a response was outstanding")
             if isinstance(event, Aborted):
                 self._dead()
-                raise AssociationAborted(_abort_text(event), event.source, event.reason)
+                raise AssociationAborted(
+                    _abort_text(event, self.transport.peer), event.source, event.reason
+                )
             self._protocol_abort(f"unexpected {type(event).__name__} while awaiting a response")
 
     # -------------------------------------------------------------- endings
@@ -362,7 +463,9 @@ class StoreAssociation:
                 if isinstance(event, ReleaseConfirmed):
                     break
                 if isinstance(event, Aborted):
-                    raise AssociationAborted(_abort_text(event), event.source, event.reason)
+                    raise AssociationAborted(
+                        _abort_text(event, self.transport.peer), event.source, event.reason
+                    )
                 if isinstance(event, DataReceived):
                     continue  # PS3.8 AR-6: late data during release is delivered; dropped here
                 if isinstance(event, ReleaseRequested):
@@ -371,7 +474,7 @@ class StoreAssociation:
                         self.connection.release_response(), self.settings.socket_timeout
                     )
                     continue
-                raise _unexpected(event, "while awaiting A-RELEASE-RP")
+                raise _unexpected(event, "while awaiting A-RELEASE-RP", self.transport.peer)
         except StorescuError:
             self._dead()
             raise
@@ -382,11 +485,21 @@ class StoreAssociation:
         if not self.is_open:
             return
         try:
+            self._send_abort()
+        finally:
+            self._dead()
+
+    def _send_abort(self) -> None:
+        """Send an A-ABORT (service user) unless the stream stops inside a PDU."""
+        if self.transport.torn:
+            # A write was cut short mid-PDU (Ctrl-C, socket timeout): the peer
+            # would read an A-ABORT as the rest of that PDU. Closing is the
+            # clean end left (the peer sees an A-P-ABORT).
+            return
+        try:
             self.transport.send(self.connection.abort(0, 0), self.settings.socket_timeout)
         except StorescuError:
             pass
-        finally:
-            self._dead()
 
     def _dead(self) -> None:
         self.is_open = False
@@ -395,10 +508,7 @@ class StoreAssociation:
 
     def _protocol_abort(self, message: str, reason: int = 0) -> NoReturn:
         """The peer broke DIMSE: abort (PS3.7 says the SCU aborts) and raise."""
-        try:
-            self.transport.send(self.connection.abort(0, 0), self.settings.socket_timeout)
-        except StorescuError:
-            pass
+        self._send_abort()
         self._dead()
         raise AssociationAborted(f"Protocol error: {message} (association aborted)", 0, reason)
 
@@ -435,6 +545,7 @@ def _wait(
     transport: Transport, connection: Connection, timeout: float | None, kind: str
 ) -> IndicationEvent:
     """Read until the core yields an indication; flush what the core answers by itself."""
+    unsent = transport.unsent()
     while True:
         event = connection.next_event()
         pending = connection.data_to_send()
@@ -449,7 +560,21 @@ def _wait(
                 transport.close()
                 connection.transport_closed()
             return event
-        data = transport.receive(timeout, kind)
+        try:
+            data = transport.receive(timeout, kind)
+        except TimeoutError_ as exc:
+            now = transport.unsent()
+            if now is not None and unsent is not None and now < unsent:
+                # RELIABILITY row 22: the peer is still reading what we sent (our
+                # send buffer drained since the last look): slow, not dead. The
+                # timeout counts from its last progress, not from our last write.
+                unsent = now
+                continue
+            partial = connection.partial_pdu()
+            if partial is None:
+                raise
+            # RELIABILITY row 24: a PDU whose length promised more than came.
+            raise TimeoutError_(f"{exc} ({partial})", exc.kind) from exc
         if not data:
             connection.transport_closed()
             event = connection.next_event()
@@ -459,17 +584,25 @@ def _wait(
         connection.receive_data(data)
 
 
-def _abort_text(event: Aborted) -> str:
+def _abort_text(event: Aborted, peer: str | None = None) -> str:
+    # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
+    who = f"Peer {peer}" if peer else "Peer"
     if event.by_peer:
         if event.source is None:
-            return "Peer aborted Association (A-P-ABORT: connection closed)"
-        return f"Peer aborted Association ({event.message})"
-    return f"Protocol error from peer: {event.message} (association aborted)"
+            if event.truncated:
+                return (
+                    f"{who} aborted Association (A-P-ABORT: connection closed in the "
+                    f"middle of a PDU, {event.truncated})"
+                )
+            return f"{who} aborted Association (A-P-ABORT: connection closed)"
+        return f"{who} aborted Association ({event.message})"
+    source = f"peer {peer}" if peer else "peer"
+    return f"Protocol error from {source}: {event.message} (association aborted)"
 
 
-def _unexpected(event: IndicationEvent, when: str) -> StorescuError:
+def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:
     if isinstance(event, Aborted):
-        return AssociationAborted(_abort_text(event), event.source, event.reason)
+        return AssociationAborted(_abort_text(event, peer), event.source, event.reason)
     return AssociationAborted(f"Protocol error: unexpected {type(event).__name__} {when}")
 
 

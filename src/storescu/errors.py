@@ -87,7 +87,13 @@ class AssociationAborted(AssociationError):
 
 
 class NegotiationError(AssociationError):
-    """No presentation context usable for what must be sent."""
+    """No presentation context usable for what must be sent.
+
+    ``answers`` holds the peer's presentation context answers (by context
+    ID) when the association was accepted but nothing usable was in it.
+    """
+
+    answers: dict[int, object] | None = None
 
 
 # -------------------------------------------------------------------- transport
@@ -95,6 +101,15 @@ class NegotiationError(AssociationError):
 
 class TransportError(StorescuError):
     """The TCP (or TLS) connection failed: refused, reset, closed."""
+
+
+class TlsError(TransportError):
+    """TLS could not be set up or failed: bad key or certificate, handshake refused.
+
+    Raised both before connecting (configuration: unreadable key, wrong password,
+    unavailable profile) and while connecting (the handshake, or an alert at the
+    first read under TLS 1.3). The message says what happened and what to change.
+    """
 
 
 class TimeoutError_(TransportError):
@@ -127,3 +142,12 @@ class FileAccessError(SourceError):
 
 class ConversionError(StorescuError):
     """A dataset cannot be re-encoded in the negotiated transfer syntax."""
+
+
+class RewriteError(StorescuError):
+    """A dataset cannot be rewritten as asked (``-s``, ``--uid-suffix``...); it is not sent.
+
+    Raised per file: the options themselves were checked when they were parsed
+    (a bad option is a :class:`UsageError`), but whether, say, a UID plus the
+    suffix still fits in 64 characters depends on each dataset.
+    """

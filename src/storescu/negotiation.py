@@ -5,11 +5,14 @@ the preferred transfer syntax and one with the other uncompressed syntaxes, or
 (``combine``) one context with all of them. Context IDs are odd, 1..255, so an
 association carries at most 128 contexts.
 
-Selection, per file, in DCMTK's order: a context whose syntax is the file's
-own; otherwise explicit VR (little, then big endian); then implicit VR little
-endian; then any accepted context for the SOP class. Whether the dataset can
-actually be converted to the chosen syntax is the sender's decision, made
-before any byte of the file goes out.
+Selection, per file, in DCMTK's order: with ``-xd`` deflated first for an
+unencapsulated file; a context whose syntax is the file's own; otherwise
+explicit VR (little, then big endian); then implicit VR little endian; then
+(beyond DCMTK) deflated; then any accepted context for the SOP class. Whether
+the dataset can actually be converted to the chosen syntax (decompressed, for
+a compressed file) is the sender's decision, made before any byte of the file
+goes out. Which contexts to propose for a set of files, over how many
+associations, is :mod:`storescu.planning`'s.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from storescu.constants import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
@@ -27,16 +31,9 @@ from storescu.constants import (
 )
 from storescu.errors import NegotiationError, UsageError
 from storescu.pdu import PresentationContextAC, PresentationContextRQ
+from storescu.syntaxes import CONVERTIBLE, fallback_for, preferred_for
 
-#: Proposal modes and their preferred syntax (``-x=`` is explicit VR in the
-#: local byte order, which is little endian on every host Python supports here).
-PREFERRED: Final[dict[str, str]] = {
-    "uncompr": EXPLICIT_VR_LITTLE_ENDIAN,
-    "little": EXPLICIT_VR_LITTLE_ENDIAN,
-    "big": EXPLICIT_VR_BIG_ENDIAN,
-    "implicit": IMPLICIT_VR_LITTLE_ENDIAN,
-}
-
+_DEFLATED: Final = DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
 _ALL_UNCOMPRESSED: Final = (
     EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -47,16 +44,15 @@ _ALL_UNCOMPRESSED: Final = (
 def transfer_syntax_lists(propose: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Return ``(preferred, fallback)`` syntax lists for a proposal mode.
 
-    ``-xi`` (``implicit``) proposes implicit VR only, without fallback.
+    As DCMTK: the mode's preferred syntax, and the other uncompressed ones as
+    fallback -- none for ``-xi`` (implicit) and the video options
+    (:mod:`storescu.syntaxes`).
     """
     try:
-        preferred = PREFERRED[propose]
+        preferred = preferred_for(propose)
     except KeyError:
         raise UsageError(f"unknown proposal mode {propose!r}") from None
-    if propose == "implicit":
-        return (preferred,), ()
-    fallback = tuple(ts for ts in _ALL_UNCOMPRESSED if ts != preferred)
-    return (preferred,), fallback
+    return (preferred,), fallback_for(propose)
 
 
 def sop_classes_to_propose(required_only: bool, file_sop_classes: Iterable[str]) -> list[str]:
@@ -120,24 +116,32 @@ class AcceptedContexts:
         self._by_class: dict[str, list[AcceptedContext]] = {}
         for ctx in self.contexts:
             self._by_class.setdefault(ctx.abstract_syntax, []).append(ctx)
-        self._cache: dict[tuple[str, str], AcceptedContext | None] = {}
+        self._cache: dict[tuple[str, str, bool], AcceptedContext | None] = {}
 
     def __len__(self) -> int:
         return len(self.contexts)
 
-    def select(self, sop_class_uid: str, file_syntax: str) -> AcceptedContext | None:
+    def select(
+        self, sop_class_uid: str, file_syntax: str, prefer_deflated: bool = False
+    ) -> AcceptedContext | None:
         """Pick the context for a file of ``sop_class_uid`` in ``file_syntax``.
 
-        DCMTK's order: the file's own syntax, explicit VR little endian,
-        explicit VR big endian, implicit VR little endian, then any accepted
-        context for the class. None when the class has no accepted context.
+        DCMTK's order (storescu.cc ``storeSCU``): deflated first when
+        `prefer_deflated` (``-xd``) and the file is not encapsulated; the
+        file's own syntax; explicit VR little endian, explicit VR big endian,
+        implicit VR little endian. Then, beyond DCMTK, deflated (which any
+        decodable file can be converted to), then any accepted context for
+        the class. None when the class has no accepted context.
         """
-        key = (sop_class_uid, file_syntax)
+        key = (sop_class_uid, file_syntax, prefer_deflated)
         if key in self._cache:
             return self._cache[key]
         candidates = self._by_class.get(sop_class_uid, [])
         chosen: AcceptedContext | None = None
-        for wanted in (file_syntax, *_ALL_UNCOMPRESSED):
+        order: tuple[str, ...] = (file_syntax, *_ALL_UNCOMPRESSED, _DEFLATED)
+        if prefer_deflated and file_syntax in CONVERTIBLE:
+            order = (_DEFLATED, *order)
+        for wanted in order:
             chosen = next((c for c in candidates if c.transfer_syntax == wanted), None)
             if chosen is not None:
                 break
@@ -145,6 +149,11 @@ class AcceptedContexts:
             chosen = candidates[0]
         self._cache[key] = chosen
         return chosen
+
+    def syntaxes_for(self, sop_class_uid: str) -> list[str]:
+        """The transfer syntaxes accepted for a SOP class, in context order, once each."""
+        found = (c.transfer_syntax for c in self._by_class.get(sop_class_uid, []))
+        return list(dict.fromkeys(found))
 
 
 def accepted_contexts(

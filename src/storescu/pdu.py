@@ -601,6 +601,17 @@ class AAbort:
 
 PDU = AAssociateRQ | AAssociateAC | AAssociateRJ | PDataTF | AReleaseRQ | AReleaseRP | AAbort
 
+#: Names of the PDU types, for messages.
+PDU_NAMES: Final = {
+    A_ASSOCIATE_RQ: "A-ASSOCIATE-RQ",
+    A_ASSOCIATE_AC: "A-ASSOCIATE-AC",
+    A_ASSOCIATE_RJ: "A-ASSOCIATE-RJ",
+    P_DATA_TF: "P-DATA-TF",
+    A_RELEASE_RQ: "A-RELEASE-RQ",
+    A_RELEASE_RP: "A-RELEASE-RP",
+    A_ABORT: "A-ABORT",
+}
+
 _DECODERS: Final[dict[int, Callable[[Buffer], PDU]]] = {
     A_ASSOCIATE_RQ: AAssociateRQ.decode,
     A_ASSOCIATE_AC: AAssociateAC.decode,
@@ -661,6 +672,21 @@ class PDUReader:
     def buffered(self) -> int:
         """Bytes received but not yet framed into a PDU."""
         return len(self._buffer) - self._start
+
+    def partial(self) -> str | None:
+        """Describe the incomplete PDU still buffered, or None when there is none.
+
+        For messages when the connection ends or times out in the middle of a
+        PDU (RELIABILITY rows 23, 24): ``truncated A-ASSOCIATE-AC: 84 of 584 bytes``.
+        """
+        available = len(self._buffer) - self._start
+        if not available:
+            return None
+        if available < 6:
+            return f"truncated PDU header: {available} of 6 bytes"
+        pdu_type, _, length = _HEADER.unpack_from(self._buffer, self._start)
+        name = PDU_NAMES.get(pdu_type, f"PDU type 0x{pdu_type:02X}")
+        return f"truncated {name}: {available - 6} of {length} bytes"
 
     def next_frame(self) -> tuple[int, memoryview] | None:
         """Return ``(pdu_type, body)`` for the next complete PDU, or None.

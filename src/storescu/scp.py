@@ -6,7 +6,9 @@ a complete DICOM file (or discards it), and answers every C-STORE with a
 configurable status. Received files are named by sequence number, never by a
 UID from the peer (a UID is untrusted text, not a path).
 
-Command line: ``python -m storescu.scp [options] port`` (see ``--help``).
+Command line: ``python -m storescu.scp [options] port`` (see ``--help``). With
+``+tls KEY CERT`` (and DCMTK storescp's other TLS option names) it accepts only
+TLS connections (PS3.15 Annex B); see :mod:`storescu.tls`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import ssl
 import sys
 import threading
 from collections.abc import Sequence
@@ -47,7 +50,7 @@ from storescu.constants import (
     UNLIMITED_PDU_CAP,
     VERIFICATION_SOP_CLASS,
 )
-from storescu.errors import RemoteProtocolError
+from storescu.errors import RemoteProtocolError, TlsError
 from storescu.pdu import (
     PC_ABSTRACT_SYNTAX_NOT_SUPPORTED,
     PC_ACCEPTANCE,
@@ -128,6 +131,11 @@ class StoreSCP:
         Our maximum receive PDU.
     accepted_syntaxes : frozenset of str, optional
         Restrict the accepted transfer syntaxes.
+    exit_after : int or None
+        Stop after this many connections.
+    tls : ssl.SSLContext or None
+        Accept TLS connections only, with this server context (usually from
+        :func:`storescu.tls.server_context`); None is plain TCP.
     """
 
     def __init__(
@@ -141,8 +149,10 @@ class StoreSCP:
         max_pdu: int = 16384,
         accepted_syntaxes: frozenset[str] = ACCEPTED_SYNTAXES,
         exit_after: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
+        self.tls = tls
         self.ae_title = ae_title
         self.output_dir = output_dir
         self.status = status
@@ -156,7 +166,8 @@ class StoreSCP:
         self._counter = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._server = socket.create_server((host, port), reuse_port=False)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._server = socket.create_server((host, port), family=family)
         self.port: int = self._server.getsockname()[1]
         self._accept_thread: threading.Thread | None = None
         if output_dir is not None:
@@ -256,6 +267,11 @@ class StoreSCP:
         return ac, accepted
 
     def _serve_association(self, sock: socket.socket, peer: str) -> None:
+        if self.tls is not None:
+            secure = self._handshake(sock, peer)
+            if secure is None:
+                return
+            sock = secure
         handler = _AssociationHandler(self, sock, peer)
         try:
             handler.run()
@@ -265,6 +281,27 @@ class StoreSCP:
             handler.cleanup()
             with contextlib.suppress(OSError):
                 sock.close()
+
+    def _handshake(self, sock: socket.socket, peer: str) -> ssl.SSLSocket | None:
+        """TLS server handshake, bounded like the ARTIM timer; None when it failed."""
+        from storescu.tls import describe_ssl_error
+
+        assert self.tls is not None
+        try:
+            sock.settimeout(_ARTIM_SECONDS)
+            return self.tls.wrap_socket(sock, server_side=True)
+        except OSError as exc:  # ssl.SSLError and timeouts included
+            message = describe_ssl_error(
+                exc,
+                peer=peer,
+                server=True,
+                has_certificate=True,
+                profile=str(getattr(self.tls, "profile_name", "")),
+            )
+            log.warning("TLS handshake with %s failed: %s", peer, message)
+            with contextlib.suppress(OSError):
+                sock.close()
+            return None
 
     def _store(
         self, sop_class: str, sop_instance: str, syntax: str, calling: str
@@ -472,6 +509,8 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="storescu-scp",
         description="A small Storage SCP (the storescu project's test and demo receiver).",
+        prefix_chars="-+",
+        allow_abbrev=False,
     )
     parser.add_argument("port", type=int, help="TCP port to listen on (0: any free port)")
     parser.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -485,7 +524,151 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--exit-after", type=int, help="exit after N associations")
     parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
     parser.add_argument("-d", "--debug", action="store_true", help="debug logging")
+    _add_tls_arguments(parser)
     return parser.parse_args(argv)
+
+
+def _add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """DCMTK storescp's TLS options (same spellings; last one of a group wins)."""
+    from storescu.tls import PROFILES
+
+    group = parser.add_argument_group("transport layer security (TLS), as DCMTK storescp")
+    add = group.add_argument
+    add("-tls", "--disable-tls", dest="tls", action="store_const", const=None, help="plain TCP")
+    add("+tls", "--enable-tls", dest="tls", nargs=2, metavar=("KEY", "CERT"), help="TLS")
+    add(
+        "+ps",
+        "--std-passwd",
+        dest="password",
+        action="store_const",
+        const=None,
+        help="ask for the key's password on the terminal (default)",
+    )
+    add("+pw", "--use-passwd", dest="password", metavar="PASSWORD", help="key password")
+    add(
+        "-pw",
+        "--null-passwd",
+        dest="password",
+        action="store_const",
+        const="",
+        help="empty key password",
+    )
+    add("-pem", "--pem-keys", dest="der", action="store_false", default=False, help="PEM (default)")
+    add("-der", "--der-keys", dest="der", action="store_true", help="DER files")
+    add(
+        "+cf",
+        "--add-cert-file",
+        dest="ca_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="trust this CA certificate",
+    )
+    add(
+        "+cd",
+        "--add-cert-dir",
+        dest="ca_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="trust the certificates of this hashed directory",
+    )
+    add(
+        "+crl",
+        "--add-crl-file",
+        dest="crl_files",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="revocation list (implies +crv)",
+    )
+    add(
+        "+crv",
+        "--enable-crl-vfy",
+        dest="crl_check",
+        action="store_const",
+        const="leaf",
+        default="none",
+        help="check the client certificate against CRLs",
+    )
+    add(
+        "+cra",
+        "--enable-crl-all",
+        dest="crl_check",
+        action="store_const",
+        const="all",
+        help="check the whole chain against CRLs",
+    )
+    for profile in PROFILES.values():
+        add(
+            profile.option,
+            f"--profile-{profile.name}",
+            dest="profile",
+            action="store_const",
+            const=profile.name,
+            help=profile.title,
+        )
+    add(
+        "+cs",
+        "--cipher",
+        dest="cipher_suites",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept this TLS <= 1.2 cipher suite",
+    )
+    add("+dp", "--dhparam", dest="dhparam", metavar="FILE", help="DH parameters (DHE suites)")
+    add("+rs", "--seed", dest="seed", metavar="FILE", help="mix FILE into the random generator")
+    add(
+        "-rc",
+        "--require-peer-cert",
+        dest="verify_peer",
+        action="store_const",
+        const="require",
+        default="require",
+        help="clients need a trusted certificate (default)",
+    )
+    add(
+        "-vc",
+        "--verify-peer-cert",
+        dest="verify_peer",
+        action="store_const",
+        const="verify",
+        help="verify a client certificate if there is one",
+    )
+    add(
+        "-ic",
+        "--ignore-peer-cert",
+        dest="verify_peer",
+        action="store_const",
+        const="ignore",
+        help="do not ask for client certificates",
+    )
+
+
+def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The server context the TLS options ask for (None without +tls)."""
+    from storescu.tls import DEFAULT_PROFILE, TlsOptions, server_context
+
+    if not args.tls:
+        return None
+    key, cert = args.tls
+    options = TlsOptions(
+        key_file=key,
+        cert_file=cert,
+        password=args.password,
+        der=bool(args.der),
+        ca_files=tuple(args.ca_files),
+        ca_dirs=tuple(args.ca_dirs),
+        crl_files=tuple(args.crl_files),
+        crl_check=args.crl_check,
+        profile=args.profile or DEFAULT_PROFILE,
+        cipher_suites=tuple(args.cipher_suites),
+        dhparam_file=args.dhparam,
+        seed_file=args.seed,
+        verify_peer=args.verify_peer,
+    )
+    return server_context(options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -500,6 +683,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     output = None if args.ignore else args.output_directory
     try:
+        tls = _tls_context(args)
+    except TlsError as exc:
+        print(f"storescu-scp: {exc}", file=sys.stderr)
+        return 1
+    try:
         scp = StoreSCP(
             port=args.port,
             host=args.bind,
@@ -509,6 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             error_comment=args.error_comment,
             max_pdu=args.max_pdu,
             exit_after=args.exit_after,
+            tls=tls,
         )
     except OSError as exc:
         print(f"storescu-scp: cannot listen on {args.bind}:{args.port}: {exc}", file=sys.stderr)
@@ -518,7 +707,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(tmp, "w") as handle:
             handle.write(f"{scp.port}\n")
         os.replace(tmp, args.port_file)
-    log.info("listening on %s:%d as %s", args.bind, scp.port, args.aetitle)
+    log.info(
+        "listening on %s:%d as %s%s", args.bind, scp.port, args.aetitle, " (TLS)" if tls else ""
+    )
     try:
         scp.serve_forever()
     except KeyboardInterrupt:

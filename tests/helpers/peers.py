@@ -129,7 +129,7 @@ class OrthancPeer:
     ae_title = "ORTHANC"
     host = LOOPBACK
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, extra_config: dict[str, Any] | None = None) -> None:
         require_executable(ORTHANC, "apt-get install orthanc")
         self.workdir = workdir
         storage = workdir / "storage"
@@ -174,6 +174,7 @@ class OrthancPeer:
                 "ConcurrentJobs": 1,
                 "MetricsEnabled": False,
             }
+            config.update(extra_config or {})  # e.g. DICOM TLS (tests/interop/test_tls.py)
             config_path = workdir / "orthanc.json"
             config_path.write_text(json.dumps(config, indent=2))
             self.process = ManagedProcess(

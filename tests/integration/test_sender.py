@@ -196,6 +196,6 @@ def test_send_datasets_and_echo(scp: StoreSCP) -> None:
 def test_usage_errors_exit_1() -> None:
     code, err = _cli("127.0.0.1")
     assert code == 1 and "storescu:" in err
-    code, err = _cli("+II", "127.0.0.1", "104", CT)
-    assert code == 1 and "not supported yet" in err
+    code, err = _cli("+cl", "9", "127.0.0.1", "104", CT)
+    assert code == 1 and "option +cl only allowed with -xd or -xf" in err
     assert not os.environ.get("STORESCU_NEVER_SET")

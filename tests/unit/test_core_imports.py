@@ -24,7 +24,18 @@ import pytest
 
 import storescu
 
-CORE = ["pdu", "state", "association", "dimse", "status", "negotiation", "constants", "errors"]
+CORE = [
+    "pdu",
+    "state",
+    "association",
+    "dimse",
+    "status",
+    "negotiation",
+    "planning",
+    "syntaxes",
+    "constants",
+    "errors",
+]
 CORE_MODULES = [f"storescu.{name}" for name in CORE]
 PACKAGE_DIR = Path(storescu.__file__).resolve().parent
 

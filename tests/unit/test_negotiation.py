@@ -129,7 +129,7 @@ def test_128_contexts_fit_129_do_not() -> None:
 
 def test_unknown_proposal_mode() -> None:
     with pytest.raises(UsageError):
-        transfer_syntax_lists("lossless")
+        transfer_syntax_lists("bogus")
 
 
 # ---------------------------------------------------------- accepted contexts
@@ -224,3 +224,26 @@ def test_select_cache_is_per_class_and_syntax() -> None:
     assert accepted.select(CT, JPEG).context_id == 1  # type: ignore[union-attr]
     assert accepted.select(MR, ELE).context_id == 5  # type: ignore[union-attr]
     assert accepted.select(CT, ILE).context_id == 3  # type: ignore[union-attr]
+
+
+DEFLATED = "1.2.840.10008.1.2.1.99"
+
+
+def test_select_deflated_first_with_xd_for_unencapsulated_files() -> None:
+    """DCMTK storescu.cc: with -xd an uncompressed (or deflated) file looks for deflate first."""
+    accepted = contexts((1, ELE), (3, DEFLATED), (5, JPEG))
+    assert accepted.select(CT, ELE, prefer_deflated=True).context_id == 3  # type: ignore[union-attr]
+    assert accepted.select(CT, ELE).context_id == 1  # type: ignore[union-attr]
+    # A compressed file keeps its own syntax.
+    assert accepted.select(CT, JPEG, prefer_deflated=True).context_id == 5  # type: ignore[union-attr]
+
+
+def test_select_deflated_before_any_other() -> None:
+    """Beyond DCMTK: deflated (reachable from any decodable file) before any other syntax."""
+    assert contexts((1, RLE), (3, DEFLATED)).select(CT, JPEG).context_id == 3  # type: ignore[union-attr]
+
+
+def test_syntaxes_for_a_class() -> None:
+    accepted = contexts((1, ELE), (3, ILE), (5, ELE))
+    assert accepted.syntaxes_for(CT) == [ELE, ILE]
+    assert accepted.syntaxes_for(MR) == []

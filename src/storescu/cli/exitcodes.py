@@ -2,7 +2,8 @@
 
 DCMTK's codes are kept where DCMTK has them (0, 1, 10 and the status high byte).
 Two are ours: 3 for ``--no-halt`` runs that left files unsent (DCMTK exits 0 and
-scripts cannot tell), and 130 for an interrupted run (the shell's 128 + SIGINT).
+scripts cannot tell), and 130 / 143 for a run interrupted by SIGINT / SIGTERM (the
+shell's 128 + signal number).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ class ExitCode(IntEnum):
     NETWORK = 10
     """Network or protocol failure during a store (abort, lost connection, timeout)."""
     INTERRUPTED = 130
-    """SIGINT or SIGTERM."""
+    """SIGINT (Ctrl-C): the shell's 128 + 2."""
+    TERMINATED = 143
+    """SIGTERM: the shell's 128 + 15; handled like SIGINT (association aborted, report complete)."""
 
 
 def exit_code_for_status(status: int) -> int:
@@ -39,14 +42,19 @@ def exit_code_for_status(status: int) -> int:
 
 EXIT_CODES_TEXT: Final = """\
 exit codes:
-  0     every file was stored (success or warning status)
-  1     usage error or fatal error: no input, unreadable file in halt mode,
-        association rejected or failed, no acceptable presentation context
-  3     --no-halt only: the run completed but at least one file was not
+  0     every input was stored (success or warning status), or was
+        stored by an earlier run (skipped with --skip-sent)
+  1     usage error or fatal error: no input, association rejected or
+        failed, no acceptable presentation context; in halt mode also an
+        input that could not be sent (unreadable or not DICOM, no
+        presentation context for it, a directory without +sd)
+  3     --no-halt only: the run completed but at least one input was not
         stored (DCMTK exits 0 here)
   10    network or protocol failure during a store (association aborted or
         lost, timeout)
   N     halt mode: the peer answered a failure status; N is the status's
         high byte (0xA700 -> 167, 0xC000 -> 192)
-  130   interrupted (SIGINT or SIGTERM)
+  130   interrupted (SIGINT); the report still lists every input
+  143   terminated (SIGTERM), handled like SIGINT: the association is
+        aborted and the report still lists every input
 """

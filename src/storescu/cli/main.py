@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from storescu.cli.exitcodes import ExitCode, exit_code_for_status
 from storescu.cli.options import InfoRequest, Options, parse_args
 from storescu.errors import UsageError
+
+if TYPE_CHECKING:
+    from storescu.rewrite import RewriteOptions
 
 TRACE = 5
 _LEVELS = {
@@ -81,11 +84,57 @@ def exit_code(result: object, halt: bool) -> int:
     return int(ExitCode.FAILURE)
 
 
-def _run(options: Options) -> int:
-    # Imported here so that --help and usage errors stay fast.
-    from storescu.client import AssociationSettings
-    from storescu.sender import Sender, SendOptions, inspect_inputs
+def rewrite_options(options: Options) -> RewriteOptions | None:
+    """The dataset rewriting asked for (+II/+IR/+IS/+IP, -up, -s, --uid-suffix), or None.
 
+    Raises
+    ------
+    UsageError
+        The options do not go together (a UID root and suffix too long).
+    """
+    counts = {
+        "images_per_series": options.invent_series,
+        "series_per_study": options.invent_study,
+        "studies_per_patient": options.invent_patient,
+    }
+    given = {name: count for name, count in counts.items() if count is not None}
+    invent = options.invent_instance or bool(given)  # +IR, +IS and +IP imply +II (DCMTK)
+    if not (invent or options.uid_padding or options.overrides or options.uid_suffix is not None):
+        if options.uid_root is not None:
+            logging.getLogger("storescu").warning("--uid-root has no effect without +II")
+        return None
+    from storescu.rewrite import RewriteOptions
+
+    extra: dict[str, Any] = dict(given)
+    if options.uid_root is not None:
+        extra["uid_root"] = options.uid_root
+    return RewriteOptions(
+        invent=invent,
+        fix_uid_padding=options.uid_padding,
+        overrides=options.overrides,
+        uid_suffix=options.uid_suffix,
+        **extra,
+    )
+
+
+def _run(options: Options, out: TextIO, err: TextIO) -> int:
+    # Imported here so that --help and usage errors stay fast.
+    from storescu.cli.sending import send
+    from storescu.cli.tlsopts import client_tls, finish_tls
+    from storescu.cli.verify import address_family, run_echo, run_probe, user_identity
+    from storescu.client import AssociationSettings
+    from storescu.errors import TlsError
+    from storescu.sender import SendOptions
+
+    rewrite = rewrite_options(options)  # may raise UsageError: before anything is sent
+    from storescu.cli.syntaxopts import transfer_options
+
+    conversion, profile = transfer_options(options)  # -xf errors: UsageError, likewise
+    try:
+        tls_context, tls_settings = client_tls(options)
+    except TlsError as exc:  # a key, certificate or profile problem: nothing was sent
+        logging.getLogger("storescu").critical("TLS: %s", exc)
+        return int(ExitCode.FAILURE)
     settings = AssociationSettings(
         calling_aet=options.calling_aet,
         called_aet=options.called_aet,
@@ -95,7 +144,14 @@ def _run(options: Options) -> int:
         socket_timeout=options.socket_timeout,
         acse_timeout=options.acse_timeout,
         dimse_timeout=options.dimse_timeout,
+        tls=tls_context,
+        tls_server_name=options.tls_sni,
+        user_identity=user_identity(options),
     )
+    if options.echo:
+        return run_echo(options, settings, out)
+    if options.probe:
+        return run_probe(options, settings, out)
     send_options = SendOptions(
         propose=options.propose,
         required_only=options.required_only,
@@ -105,10 +161,18 @@ def _run(options: Options) -> int:
         abort_at_end=options.abort,
         read_mode=options.read_mode,
         show_contexts=options.show_contexts,
+        retries=options.retries,
+        retry_delay=options.retry_delay,
+        resend_unknown=options.resend_unknown,
+        family=address_family(options),
+        rewrite=rewrite,
+        conversion=conversion,
+        profile=profile,
+        propose_file_syntaxes=options.propose_file_syntaxes,
+        propose_file_classes=options.propose_file_classes,
     )
-    items = inspect_inputs(options.files, options.read_mode)
-    sender = Sender(options.peer, options.port, settings, send_options)
-    result = sender.run(items)
+    result = send(options, settings, send_options, err)  # inputs, report, summary
+    finish_tls(tls_settings)
     return exit_code(result, options.halt)
 
 
@@ -136,8 +200,13 @@ def main(
         if parsed.print_arguments:
             print(f"expanded command line to {len(parsed.args_expanded)} arguments:", file=err)
             print(" ".join(parsed.args_expanded), file=err)
-        return _run(parsed)
-    except KeyboardInterrupt:
+        return _run(parsed, out, err)
+    except KeyboardInterrupt as exc:
+        from storescu.interrupts import Terminated
+
+        if isinstance(exc, Terminated):  # SIGTERM, handled like Ctrl-C (interrupts.py)
+            print("F: terminated (SIGTERM)", file=err)
+            return int(ExitCode.TERMINATED)
         print("F: interrupted", file=err)
         return int(ExitCode.INTERRUPTED)
     except UsageError as exc:
@@ -149,7 +218,12 @@ def main(
         return int(ExitCode.FAILURE)
     finally:
         if handler is not None:
-            logging.getLogger("storescu").removeHandler(handler)
+            # Leave the library logger as we found it: main() may run in-process
+            # (tests, embedding applications) more than once.
+            logger = logging.getLogger("storescu")
+            logger.removeHandler(handler)
+            logger.setLevel(logging.NOTSET)
+            logger.propagate = True
 
 
 def run() -> None:

@@ -38,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
-from typing import Any, Final, Literal, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeAlias
 
 from storescu import __version__
 from storescu.cli.exitcodes import EXIT_CODES_TEXT
@@ -50,6 +50,9 @@ from storescu.constants import (
     MIN_MAX_PDU,
 )
 from storescu.errors import UsageError
+
+if TYPE_CHECKING:
+    from storescu.rewrite import Override
 
 __all__ = [
     "EXIT_CODES_TEXT",
@@ -93,6 +96,14 @@ class Options:
     propose: str = "uncompr"
     required_only: bool = False
     combine: bool = False
+    # Transfer syntaxes (storescu.syntaxes, storescu.conversion, storescu.asconfig).
+    config_file: tuple[str, str] | None = None  # -xf FILE PROFILE
+    compression_level: int | None = None  # +cl
+    new_vrs: bool = True  # +u / -u
+    decompress: str = "lossless"  # +dls / +dly / -dn
+    decompress_limit: int | None = None  # MiB
+    propose_file_syntaxes: bool = True  # +fs / -fs
+    propose_file_classes: bool = False  # +fc / -fc
     max_pdu: int = DEFAULT_MAX_PDU
     max_send_pdu: int | None = None
     repeat: int = 1
@@ -103,15 +114,64 @@ class Options:
     socket_timeout: float | None = 60.0
     acse_timeout: float | None = 30.0
     dimse_timeout: float | None = None
+    # TLS (PS3.15 Annex B); storescu.tls.TlsOptions has the meaning of each.
+    tls: str = "off"  # "off" (-tls), "auth" (+tls KEY CERT), "anonymous" (+tla)
+    tls_key_file: str | None = None
+    tls_cert_file: str | None = None
+    tls_password: str | None = None  # None: +ps (ask on a terminal)
+    tls_der: bool = False
+    tls_ca_files: tuple[str, ...] = ()
+    tls_ca_dirs: tuple[str, ...] = ()
+    tls_crl_files: tuple[str, ...] = ()
+    tls_crl: str = "none"  # "leaf" (+crv), "all" (+cra)
+    tls_profile: str = "8996"
+    tls_cipher_suites: tuple[str, ...] = ()
+    tls_dhparam: str | None = None
+    tls_seed_file: str | None = None
+    tls_write_seed_file: str | None = None
+    tls_verify_peer: str = "require"
+    tls_sni: str | None = None
+    tls_check_hostname: bool = False
     args_expanded: tuple[str, ...] = ()
     print_arguments: bool = False
+    ip_version: str = "ipv4"
+    user: str | None = None
+    password: str | None = None
+    empty_password: bool = False
+    kerberos_file: str | None = None
+    saml_file: str | None = None
+    jwt_file: str | None = None
+    positive_response: bool = False
+    retries: int = 0
+    retry_delay: float = 1.0
+    resend_unknown: bool = False
+    echo: bool = False
+    probe: bool = False
+    # Dataset rewriting; storescu.rewrite.RewriteOptions has the meaning of each.
+    invent_instance: bool = False
+    invent_series: int | None = None
+    invent_study: int | None = None
+    invent_patient: int | None = None
+    uid_padding: bool = False
+    overrides: tuple[Override, ...] = ()
+    uid_suffix: str | None = None
+    uid_root: str | None = None
+    # Inputs, report, resuming, progress (storescu.inputs, storescu.report).
+    scan_directories: bool = False
+    scan_pattern: str | None = None
+    recurse: bool = False
+    rename: bool = False
+    file_list: str | None = None
+    skip_sent: tuple[str, ...] = ()
+    report: str | None = None
+    progress: str = "auto"  # "on" (--progress), "off" (--no-progress)
 
 
 @dataclass(frozen=True)
 class InfoRequest:
-    """``--help`` or ``--version`` (or no arguments): print ``text`` to stdout, exit 0."""
+    """``--help``, ``--version``, ``+ph`` or ``+cc`` (or no arguments): print ``text``, exit 0."""
 
-    kind: Literal["help", "version"]
+    kind: Literal["help", "version", "profiles", "ciphers"]
     text: str
 
 
@@ -129,6 +189,8 @@ class OptionSpec:
     ``minimum``..``maximum``), ``aetitle``, ``level`` (a log level), ``timeout``
     (seconds > 0) or ``socket-timeout`` (seconds; 0 or -1 mean none).
     ``conflicts`` names long options this one may not be combined with.
+    ``multiple``: every occurrence counts (``+cf A +cf B``); the destination
+    holds a tuple of the values in order instead of the last one.
     """
 
     short: str | None
@@ -142,6 +204,7 @@ class OptionSpec:
     minimum: int | None = None
     maximum: int | None = None
     conflicts: tuple[str, ...] = ()
+    multiple: bool = False
     status: str = "supported"
     group: str = ""
     subgroup: str = ""
@@ -177,13 +240,10 @@ def _pending(topic: str, *rows: OptionSpec) -> tuple[OptionSpec, ...]:
 
 _GENERAL: Final = "general options"
 _INPUT: Final = "input options"
+_OUTPUT: Final = "output options"
 _NETWORK: Final = "network options"
 _TLS_GROUP: Final = "transport layer security (TLS) options"
 
-_TLS: Final = "TLS"
-_CODECS: Final = "compressed and deflated transfer syntaxes"
-_REWRITE: Final = "UID invention and dataset rewriting"
-_SCAN: Final = "directory scanning and renaming"
 _IDENTITY: Final = "user identity negotiation"
 _IPVER: Final = "IP version selection"
 
@@ -237,31 +297,76 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *_in(
         _INPUT,
         "input files",
-        *_pending(
-            _SCAN,
-            _O("+sd", "--scan-directories", "send the files inside directory arguments"),
-            _O(
-                "+sp",
-                "--scan-pattern",
-                "send only file names matching PATTERN",
-                args=("PATTERN",),
-                arg_help="PATTERN: wildcards (only with +sd)",
-            ),
-            _O("-r", "--no-recurse", "stay out of subdirectories (default)"),
-            _O("+r", "--recurse", "descend into subdirectories"),
-            _O("-rn", "--no-rename", "leave processed files alone (default)"),
-            _O("+rn", "--rename", "rename processed files to NAME.done/.bad"),
+        _O(
+            "+sd",
+            "--scan-directories",
+            "send the files inside directory arguments\n(names sorted; without +sd a directory\n"
+            "is skipped with a warning)",
+            "scan_directories",
+        ),
+        _O(
+            "+sp",
+            "--scan-pattern",
+            "send only file names matching PATTERN",
+            "scan_pattern",
+            args=("PATTERN",),
+            arg_help="PATTERN: wildcards * ? [...] (only with +sd)",
+        ),
+        _O("-r", "--no-recurse", "stay out of subdirectories (default)", "recurse", False),
+        _O("+r", "--recurse", "descend into subdirectories (only with +sd)", "recurse"),
+        _O("-rn", "--no-rename", "leave processed files alone (default)", "rename", False),
+        _O("+rn", "--rename", "rename processed files to NAME.done/.bad", "rename"),
+        _O(
+            None,
+            "--file-list",
+            "also send the files listed in FILE, one path\nper line (DICOMDIRs and, "
+            "with +sd,\ndirectories too)",
+            "file_list",
+            args=("FILE",),
+            arg_help="FILE: file name, - for stdin",
+        ),
+        _O(
+            None,
+            "--skip-sent",
+            "skip files that REPORT records as stored\n(resume; may be given more than once)",
+            "skip_sent",
+            args=("REPORT",),
+            arg_help="REPORT: a --report file",
+            multiple=True,
+        ),
+    ),
+    *_in(
+        _OUTPUT,
+        "per-file report and progress",
+        _O(
+            None,
+            "--report",
+            "write one line per file and send to FILE:\nJSON Lines, or CSV if FILE ends in .csv",
+            "report",
+            args=("FILE",),
+            arg_help="FILE: file name",
+        ),
+        _O(
+            None,
+            "--progress",
+            "show a progress line on stderr even if it\nis not a terminal",
+            "progress",
+            "on",
+        ),
+        _O(
+            None,
+            "--no-progress",
+            "no progress line (default: one when stderr\nis a terminal, not with -q)",
+            "progress",
+            "off",
         ),
     ),
     *_in(
         _NETWORK,
         "IP protocol version",
-        *_pending(
-            _IPVER,
-            _O("-i4", "--ipv4", "connect over IPv4 only (default)"),
-            _O("-i6", "--ipv6", "connect over IPv6 only"),
-            _O("-i0", "--ip-auto", "use the family the host name resolves to"),
-        ),
+        _O("-i4", "--ipv4", "connect over IPv4 only (default)", "ip_version", "ipv4"),
+        _O("-i6", "--ipv6", "connect over IPv6 only", "ip_version", "ipv6"),
+        _O("-i0", "--ip-auto", "use what the host name resolves to", "ip_version", "auto"),
     ),
     *_in(
         _NETWORK,
@@ -288,15 +393,13 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *_in(
         _NETWORK,
         "association negotiation profile from a config file",
-        *_pending(
-            _CODECS,
-            _O(
-                "-xf",
-                "--config-file",
-                "propose the contexts of PROFILE in FILE",
-                args=("FILE", "PROFILE"),
-                arg_help="FILE PROFILE: DCMTK asconfig file, name",
-            ),
+        _O(
+            "-xf",
+            "--config-file",
+            "propose the contexts of PROFILE in FILE\n(not with -x?, -R, +C)",
+            "config_file",
+            args=("FILE", "PROFILE"),
+            arg_help="FILE PROFILE: DCMTK asconfig file, name",
         ),
     ),
     *_in(
@@ -308,27 +411,31 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
         _propose("-xe", "little", "uncompressed, explicit VR little endian first"),
         _propose("-xb", "big", "uncompressed, explicit VR big endian first"),
         _propose("-xi", "implicit", "implicit VR little endian only"),
-        *_pending(
-            _CODECS,
-            _propose("-xs", "lossless", "JPEG lossless (process 14 SV1), then\nuncompressed"),
-            _propose("-xy", "jpeg8", "JPEG baseline (8 bit lossy), then\nuncompressed"),
-            _propose("-xx", "jpeg12", "JPEG extended (12 bit lossy), then\nuncompressed"),
-            _propose("-xv", "j2k-lossless", "JPEG 2000 lossless, then uncompressed"),
-            _propose("-xw", "j2k-lossy", "JPEG 2000 lossy, then uncompressed"),
-            _propose("-xt", "jls-lossless", "JPEG-LS lossless, then uncompressed"),
-            _propose("-xu", "jls-lossy", "JPEG-LS near-lossless, then uncompressed"),
-            _propose("-xm", "mpeg2", "MPEG2 Main Profile @ Main Level only"),
-            _propose("-xh", "mpeg2-high", "MPEG2 Main Profile @ High Level only"),
-            _propose("-xn", "mpeg4", "H.264 High Profile / Level 4.1 only"),
-            _propose("-xl", "mpeg4-bd", "H.264 BD-compatible High Profile only"),
-            _propose("-x2", "mpeg4-2-2d", "H.264 High Profile / Level 4.2 (2D) only"),
-            _propose("-x3", "mpeg4-2-3d", "H.264 High Profile / Level 4.2 (3D) only"),
-            _propose("-xo", "mpeg4-2-st", "H.264 Stereo High Profile / Level 4.2 only"),
-            _propose("-x4", "hevc", "HEVC/H.265 Main Profile / Level 5.1 only"),
-            _propose("-x5", "hevc10", "HEVC/H.265 Main 10 Profile / Level 5.1 only"),
-            _propose("-xr", "rle", "RLE lossless, then uncompressed"),
-            _propose("-xd", "deflated", "deflated explicit VR little endian, then\nuncompressed"),
+        _propose("-xs", "lossless", "JPEG lossless (process 14 SV1), then\nuncompressed"),
+        _propose("-xy", "jpeg8", "JPEG baseline (8 bit lossy), then\nuncompressed"),
+        _propose("-xx", "jpeg12", "JPEG extended (12 bit lossy), then\nuncompressed"),
+        _propose("-xv", "j2k-lossless", "JPEG 2000 lossless, then uncompressed"),
+        _propose("-xw", "j2k-lossy", "JPEG 2000 lossy, then uncompressed"),
+        _propose("-xt", "jls-lossless", "JPEG-LS lossless, then uncompressed"),
+        _propose("-xu", "jls-lossy", "JPEG-LS near-lossless, then uncompressed"),
+        _propose("-xm", "mpeg2", "MPEG2 Main Profile @ Main Level only"),
+        _propose("-xh", "mpeg2-high", "MPEG2 Main Profile @ High Level only"),
+        _propose("-xn", "mpeg4", "H.264 High Profile / Level 4.1 only"),
+        _propose("-xl", "mpeg4-bd", "H.264 BD-compatible High Profile only"),
+        _propose("-x2", "mpeg4-2-2d", "H.264 High Profile / Level 4.2 (2D) only"),
+        _propose("-x3", "mpeg4-2-3d", "H.264 High Profile / Level 4.2 (3D) only"),
+        _propose("-xo", "mpeg4-2-st", "H.264 Stereo High Profile / Level 4.2 only"),
+        _propose("-x4", "hevc", "HEVC/H.265 Main Profile / Level 5.1 only"),
+        _propose("-x5", "hevc10", "HEVC/H.265 Main 10 Profile / Level 5.1 only"),
+        _propose("-xr", "rle", "RLE lossless, then uncompressed"),
+        _propose("-xd", "deflated", "deflated explicit VR little endian, then\nuncompressed"),
+        _propose("-xjl", "ht-lossless", "HTJ2K lossless, then uncompressed (ours)"),
+        _propose(
+            "-xjr",
+            "ht-rpcl",
+            "HTJ2K with RPCL options (lossless), then\nuncompressed (ours)",
         ),
+        _propose("-xjy", "ht-lossy", "HTJ2K (lossy or lossless), then\nuncompressed (ours)"),
         _O(
             "-R",
             "--required",
@@ -344,60 +451,140 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     ),
     *_in(
         _NETWORK,
+        "proposal from the input files (beyond DCMTK)",
+        _O(
+            "+fs",
+            "--propose-file-syntax",
+            "also propose each file's own compressed\nsyntax for its SOP class (default)",
+            "propose_file_syntaxes",
+        ),
+        _O(
+            "-fs",
+            "--no-file-syntax",
+            "propose only what -x?/-xf say (DCMTK)",
+            "propose_file_syntaxes",
+            False,
+        ),
+        _O(
+            "+fc",
+            "--propose-file-classes",
+            "also propose the files' SOP classes that\nthe built-in list lacks",
+            "propose_file_classes",
+        ),
+        _O(
+            "-fc",
+            "--no-file-classes",
+            "propose the built-in list only (default)",
+            "propose_file_classes",
+            False,
+        ),
+    ),
+    *_in(
+        _NETWORK,
+        "decompression when only other syntaxes are accepted (as dcmsend)",
+        _O(
+            "+dls",
+            "--decompress-lossless",
+            "decompress losslessly compressed files\n(default)",
+            "decompress",
+            "lossless",
+        ),
+        _O(
+            "+dly",
+            "--decompress-lossy",
+            "also decompress lossy compressed files",
+            "decompress",
+            "lossy",
+        ),
+        _O("-dn", "--decompress-never", "never decompress", "decompress", "never"),
+        _O(
+            None,
+            "--decompress-limit",
+            "largest decoded pixel data, held in memory\n(default: 1024)",
+            "decompress_limit",
+            args=("MIB",),
+            arg_help="MIB: integer 1..1048576",
+            kind="int",
+            minimum=1,
+            maximum=1024 * 1024,
+        ),
+    ),
+    *_in(
+        _NETWORK,
         "post-1993 value representations",
-        _O("+u", "--enable-new-vr", "keep UN, UT and other newer VRs (default)"),
-        *_pending(_CODECS, _O("-u", "--disable-new-vr", "convert newer VRs to OB")),
+        _O("+u", "--enable-new-vr", "keep UN, UT and other newer VRs (default)", "new_vrs"),
+        _O(
+            "-u",
+            "--disable-new-vr",
+            "write UN, UT, UC, UR, OD, OF, OL, OV, SV\nand UV as OB (explicit VR)",
+            "new_vrs",
+            False,
+        ),
     ),
     *_in(
         _NETWORK,
         "deflate compression level (only with -xd or -xf)",
-        *_pending(
-            _CODECS,
-            _O(
-                "+cl",
-                "--compression-level",
-                "0 = none, 1 = fastest, 9 = smallest",
-                args=("LEVEL",),
-                arg_help="LEVEL: integer 0..9 (default: 6)",
-            ),
+        _O(
+            "+cl",
+            "--compression-level",
+            "0 = none, 1 = fastest, 9 = smallest",
+            "compression_level",
+            args=("LEVEL",),
+            arg_help="LEVEL: integer 0..9 (default: 6)",
+            kind="int",
+            minimum=0,
+            maximum=9,
         ),
     ),
     *_in(
         _NETWORK,
         "user identity negotiation",
-        *_pending(
-            _IDENTITY,
-            _O("-usr", "--user", "authenticate as NAME", args=("NAME",), arg_help="NAME: string"),
-            _O(
-                "-pwd",
-                "--password",
-                "with PASSWORD",
-                args=("PASSWORD",),
-                arg_help="PASSWORD: string (only with -usr)",
-            ),
-            _O("-epw", "--empty-password", "send an empty password (only with -usr)"),
-            _O(
-                "-kt",
-                "--kerberos",
-                "send the Kerberos ticket in FILE",
-                args=("FILE",),
-                arg_help="FILE: file name",
-            ),
-            _O(
-                None,
-                "--saml",
-                "send the SAML assertion in FILE",
-                args=("FILE",),
-                arg_help="FILE: file name",
-            ),
-            _O(
-                None,
-                "--jwt",
-                "send the JSON web token in FILE",
-                args=("FILE",),
-                arg_help="FILE: file name",
-            ),
-            _O("-rsp", "--pos-response", "require the peer to confirm the identity"),
+        _O(
+            "-usr",
+            "--user",
+            "authenticate as NAME",
+            "user",
+            args=("NAME",),
+            arg_help="NAME: string",
+        ),
+        _O(
+            "-pwd",
+            "--password",
+            "with PASSWORD",
+            "password",
+            args=("PASSWORD",),
+            arg_help="PASSWORD: string (only with -usr)",
+        ),
+        _O("-epw", "--empty-password", "send an empty password (with -usr)", "empty_password"),
+        _O(
+            "-kt",
+            "--kerberos",
+            "send the Kerberos ticket in FILE",
+            "kerberos_file",
+            args=("FILE",),
+            arg_help="FILE: file name",
+        ),
+        _O(
+            None,
+            "--saml",
+            "send the SAML assertion in FILE",
+            "saml_file",
+            args=("FILE",),
+            arg_help="FILE: file name",
+        ),
+        _O(
+            None,
+            "--jwt",
+            "send the JSON web token in FILE",
+            "jwt_file",
+            args=("FILE",),
+            arg_help="FILE: file name",
+        ),
+        _O(
+            "-rsp",
+            "--pos-response",
+            "require the peer to confirm the identity",
+            "positive_response",
         ),
     ),
     *_in(
@@ -474,191 +661,324 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
         ),
         _O(None, "--abort", "end with A-ABORT instead of A-RELEASE", "abort"),
         _O("-nh", "--no-halt", "go on after a failed file (default: stop)", "halt", False),
-        *_pending(
-            _REWRITE,
-            _O("-up", "--uid-padding", "fix UIDs padded with spaces"),
-            _O("+II", "--invent-instance", "new SOP instance UID for every file"),
-            _O(
-                "+IR",
-                "--invent-series",
-                "new series UID every N files (default: 100)",
-                args=("N",),
-                arg_help="N: integer (implies +II)",
-            ),
-            _O(
-                "+IS",
-                "--invent-study",
-                "new study UID every N series (default: 50)",
-                args=("N",),
-                arg_help="N: integer (implies +II)",
-            ),
-            _O(
-                "+IP",
-                "--invent-patient",
-                "new patient ID and name every N studies\n(default: 25)",
-                args=("N",),
-                arg_help="N: integer (implies +II)",
-            ),
+        _O(
+            None,
+            "--retry",
+            "retry transient failures N times (default:\n0): refused/reset connections, rejected-\n"
+            "transient, A7xx, requests not fully sent",
+            "retries",
+            args=("N",),
+            arg_help="N: integer 0..100",
+            kind="int",
+            minimum=0,
+            maximum=100,
+        ),
+        _O(
+            None,
+            "--retry-delay",
+            "first back-off delay, doubled per retry\n(at most 30 s; default: 1)",
+            "retry_delay",
+            args=("SECONDS",),
+            arg_help="SECONDS: number > 0",
+            kind="timeout",
+        ),
+        _O(
+            None,
+            "--resend-unknown",
+            "with --retry, also resend a file whose\n"
+            "outcome is unknown (lost while awaiting\nits response)",
+            "resend_unknown",
+        ),
+        _O(None, "--echo", "only verify the peer with C-ECHO (no files)", "echo"),
+        _O(
+            None,
+            "--probe",
+            "only list the SOP classes and transfer\n"
+            "syntaxes the peer accepts (for the given\n"
+            "files or the built-in list); sends no data",
+            "probe",
+        ),
+        _O("-up", "--uid-padding", "silently fix UIDs padded with spaces", "uid_padding"),
+        _O(
+            "+II",
+            "--invent-instance",
+            "invent a new SOP instance UID (and patient,\nstudy, series) for every file sent",
+            "invent_instance",
+        ),
+        _O(
+            "+IR",
+            "--invent-series",
+            "new series UID after N files (default: 100)",
+            "invent_series",
+            args=("N",),
+            arg_help="N: integer >= 1 (implies +II)",
+            kind="int",
+            minimum=1,
+            maximum=_INT32_MAX,
+        ),
+        _O(
+            "+IS",
+            "--invent-study",
+            "new study UID after N series (default: 50)",
+            "invent_study",
+            args=("N",),
+            arg_help="N: integer >= 1 (implies +II)",
+            kind="int",
+            minimum=1,
+            maximum=_INT32_MAX,
+        ),
+        _O(
+            "+IP",
+            "--invent-patient",
+            "new patient ID and name after N studies\n(default: 25)",
+            "invent_patient",
+            args=("N",),
+            arg_help="N: integer >= 1 (implies +II)",
+            kind="int",
+            minimum=1,
+            maximum=_INT32_MAX,
+        ),
+    ),
+    *_in(
+        _NETWORK,
+        "dataset rewriting (beyond DCMTK, as dcm4che)",
+        _O(
+            "-s",
+            "--set",
+            "set or add an attribute in every dataset\n"
+            "sent (repeatable); TAG: keyword, (gggg,eeee),\n"
+            "ggggeeee or a path: 00400275[0].00400009",
+            "overrides",
+            args=("TAG=VALUE",),
+            arg_help="TAG=VALUE: values separated by \\",
+            kind="override",
+            multiple=True,
+        ),
+        _O(
+            None,
+            "--uid-suffix",
+            "append SUFFIX to the study, series and SOP\ninstance UIDs",
+            "uid_suffix",
+            args=("SUFFIX",),
+            arg_help="SUFFIX: digits and dots, e.g. .1",
+            kind="uid-suffix",
+        ),
+        _O(
+            None,
+            "--uid-root",
+            "root of invented UIDs (default: pydicom's\n1.2.826.0.1.3680043.8.498.)",
+            "uid_root",
+            args=("ROOT",),
+            arg_help="ROOT: UID prefix, at most 43 characters",
+            kind="uid-root",
         ),
     ),
     *_in(
         _TLS_GROUP,
         "transport protocol stack",
-        _O("-tls", "--disable-tls", "plain TCP (default)"),
-        *_pending(
-            _TLS,
-            _O(
-                "+tls",
-                "--enable-tls",
-                "TLS, authenticated with KEY and CERT",
-                args=("KEY", "CERT"),
-                arg_help="KEY CERT: private key and certificate files",
-            ),
-            _O("+tla", "--anonymous-tls", "TLS without a client certificate"),
+        _O("-tls", "--disable-tls", "plain TCP (default)", "tls", "off"),
+        _O(
+            "+tls",
+            "--enable-tls",
+            "TLS, authenticated with KEY and CERT",
+            "tls",
+            args=("KEY", "CERT"),
+            arg_help="KEY CERT: private key and certificate files",
         ),
+        _O("+tla", "--anonymous-tls", "TLS without a client certificate", "tls", "anonymous"),
     ),
     *_in(
         _TLS_GROUP,
         "private key password (only with +tls)",
-        *_pending(
-            _TLS,
-            _O("+ps", "--std-passwd", "ask for it on the terminal (default)"),
-            _O(
-                "+pw",
-                "--use-passwd",
-                "use PASSWORD",
-                args=("PASSWORD",),
-                arg_help="PASSWORD: string",
-            ),
-            _O("-pw", "--null-passwd", "use an empty password"),
+        _O(
+            "+ps",
+            "--std-passwd",
+            "ask on the terminal if the key is encrypted\n(default; fails at once without one)",
+            "tls_password",
+            None,
         ),
+        _O(
+            "+pw",
+            "--use-passwd",
+            "use PASSWORD",
+            "tls_password",
+            args=("PASSWORD",),
+            arg_help="PASSWORD: string",
+        ),
+        _O("-pw", "--null-passwd", "use an empty password", "tls_password", ""),
     ),
     *_in(
         _TLS_GROUP,
         "key and certificate file format",
-        *_pending(
-            _TLS,
-            _O("-pem", "--pem-keys", "PEM files (default)"),
-            _O("-der", "--der-keys", "DER files"),
-        ),
+        _O("-pem", "--pem-keys", "PEM files (default)", "tls_der", False),
+        _O("-der", "--der-keys", "DER files (key, certificates, CAs, CRLs)", "tls_der"),
     ),
     *_in(
         _TLS_GROUP,
         "certification authority",
-        *_pending(
-            _TLS,
-            _O(
-                "+cf",
-                "--add-cert-file",
-                "trust the certificate in FILE",
-                args=("FILE",),
-                arg_help="FILE: certificate file",
-            ),
-            _O(
-                "+cd",
-                "--add-cert-dir",
-                "trust the certificates in DIR",
-                args=("DIR",),
-                arg_help="DIR: hashed certificate directory",
-            ),
-            _O(
-                "+crl",
-                "--add-crl-file",
-                "add a revocation list (implies +crv)",
-                args=("FILE",),
-                arg_help="FILE: CRL file",
-            ),
-            _O("+crv", "--enable-crl-vfy", "check the peer certificate against CRLs"),
-            _O("+cra", "--enable-crl-all", "check the whole chain against CRLs"),
+        _O(
+            "+cf",
+            "--add-cert-file",
+            "trust the certificate in FILE (repeatable)",
+            "tls_ca_files",
+            args=("FILE",),
+            arg_help="FILE: certificate file",
+            multiple=True,
         ),
+        _O(
+            "+cd",
+            "--add-cert-dir",
+            "trust the certificates in DIR (repeatable)",
+            "tls_ca_dirs",
+            args=("DIR",),
+            arg_help="DIR: hashed directory (openssl rehash DIR)",
+            multiple=True,
+        ),
+        _O(
+            "+crl",
+            "--add-crl-file",
+            "add a revocation list (implies +crv)",
+            "tls_crl_files",
+            args=("FILE",),
+            arg_help="FILE: CRL file",
+            multiple=True,
+        ),
+        _O(
+            "+crv", "--enable-crl-vfy", "check the peer certificate against CRLs", "tls_crl", "leaf"
+        ),
+        _O("+cra", "--enable-crl-all", "check the whole chain against CRLs", "tls_crl", "all"),
     ),
     *_in(
         _TLS_GROUP,
         "security profile",
-        *_pending(
-            _TLS,
-            _O("+ph", "--list-profiles", "list the security profiles and exit"),
-            _O("+pg", "--profile-8996", "BCP 195 RFC 8996 (DCMTK 3.7 default)"),
-            _O("+pm", "--profile-8996-mod", "modified BCP 195 RFC 8996"),
-            _O("+py", "--profile-bcp195-nd", "non-downgrading BCP 195 (DCMTK 3.6.7\ndefault)"),
-            _O("+px", "--profile-bcp195", "BCP 195 (retired)"),
-            _O("+pz", "--profile-bcp195-ex", "extended BCP 195, TLS 1.2 only (retired)"),
-            _O("+pb", "--profile-basic", "basic, 3DES (retired)"),
-            _O("+pa", "--profile-aes", "AES (retired)"),
-            _O("+pn", "--profile-null", "authenticated, unencrypted (retired)"),
+        _O("+ph", "--list-profiles", "list the security profiles and exit"),
+        _O("+pg", "--profile-8996", "BCP 195 RFC 8996 (default)", "tls_profile", "8996"),
+        _O("+pm", "--profile-8996-mod", "modified BCP 195 RFC 8996", "tls_profile", "8996-mod"),
+        _O(
+            "+py",
+            "--profile-bcp195-nd",
+            "non-downgrading BCP 195 (retired; DCMTK\n3.6.7 default)",
+            "tls_profile",
+            "bcp195-nd",
+        ),
+        _O("+px", "--profile-bcp195", "BCP 195 (retired)", "tls_profile", "bcp195"),
+        _O(
+            "+pz",
+            "--profile-bcp195-ex",
+            "extended BCP 195, TLS 1.2 only (retired)",
+            "tls_profile",
+            "bcp195-ex",
+        ),
+        _O(
+            "+pb",
+            "--profile-basic",
+            "basic, 3DES (retired; fails: OpenSSL 3\nhas no 3DES)",
+            "tls_profile",
+            "basic",
+        ),
+        _O("+pa", "--profile-aes", "AES (retired)", "tls_profile", "aes"),
+        _O(
+            "+pn",
+            "--profile-null",
+            "authenticated, unencrypted (retired)",
+            "tls_profile",
+            "null",
         ),
     ),
     *_in(
         _TLS_GROUP,
         "ciphersuite",
-        *_pending(
-            _TLS,
-            _O("+cc", "--list-ciphers", "list the supported ciphersuites and exit"),
-            _O(
-                "+cs",
-                "--cipher",
-                "also offer ciphersuite NAME (not with +pz)",
-                args=("NAME",),
-                arg_help="NAME: OpenSSL ciphersuite name",
-            ),
-            _O(
-                "+dp",
-                "--dhparam",
-                "DH parameters (servers only; removed\nfrom storescu in DCMTK 3.6.4)",
-                args=("FILE",),
-                arg_help="FILE: DH parameter file",
-            ),
+        _O("+cc", "--list-ciphers", "list the supported ciphersuites and exit"),
+        _O(
+            "+cs",
+            "--cipher",
+            "also offer ciphersuite NAME (TLS <= 1.2;\nnot with +pz or +pm; repeatable)",
+            "tls_cipher_suites",
+            args=("NAME",),
+            arg_help="NAME: IANA (as +cc lists) or OpenSSL name",
+            multiple=True,
+        ),
+        _O(
+            "+dp",
+            "--dhparam",
+            "accepted and ignored: DH parameters are\nthe server's choice (DCMTK 3.6.4\nremoved "
+            "it from storescu)",
+            "tls_dhparam",
+            args=("FILE",),
+            arg_help="FILE: DH parameter file",
         ),
     ),
     *_in(
         _TLS_GROUP,
         "server name indication",
-        *_pending(
-            _TLS,
-            _O(None, "--no-sni", "send no server name (default)"),
-            _O(
-                None,
-                "--request-sni",
-                "ask the peer for server name NAME",
-                args=("NAME",),
-                arg_help="NAME: host name",
-            ),
+        _O(None, "--no-sni", "send no server name (default)", "tls_sni", None),
+        _O(
+            None,
+            "--request-sni",
+            "send server name NAME (SNI)",
+            "tls_sni",
+            args=("NAME",),
+            arg_help="NAME: host name",
+            conflicts=("--no-sni",),
         ),
     ),
     *_in(
         _TLS_GROUP,
-        "pseudo random generator",
-        *_pending(
-            _TLS,
-            _O(
-                "+rs",
-                "--seed",
-                "seed the generator from FILE",
-                args=("FILE",),
-                arg_help="FILE: seed file",
-            ),
-            _O("+ws", "--write-seed", "update the seed file afterwards (with +rs)"),
-            _O(
-                "+wf",
-                "--write-seed-file",
-                "write a new seed to FILE (with +rs)",
-                args=("FILE",),
-                arg_help="FILE: seed file",
-            ),
+        "pseudo random generator (added to OpenSSL 3's own seeding)",
+        _O(
+            "+rs",
+            "--seed",
+            "mix FILE into the generator",
+            "tls_seed_file",
+            args=("FILE",),
+            arg_help="FILE: seed file",
+        ),
+        _O(
+            "+ws",
+            "--write-seed",
+            "write fresh random bytes back (with +rs)",
+            "tls_write_seed_file",
+        ),
+        _O(
+            "+wf",
+            "--write-seed-file",
+            "write fresh random bytes to FILE (with +rs)",
+            "tls_write_seed_file",
+            args=("FILE",),
+            arg_help="FILE: seed file",
         ),
     ),
     *_in(
         _TLS_GROUP,
         "peer authentication",
-        *_pending(
-            _TLS,
-            _O("-rc", "--require-peer-cert", "verify the peer certificate (default)"),
-            _O(
-                "-vc",
-                "--verify-peer-cert",
-                "verify it if present (servers only;\nremoved from storescu in DCMTK 3.6.4)",
-            ),
-            _O("-ic", "--ignore-peer-cert", "do not verify the peer certificate"),
+        _O(
+            "-rc",
+            "--require-peer-cert",
+            "verify the peer certificate (default)",
+            "tls_verify_peer",
+            "require",
+        ),
+        _O(
+            "-vc",
+            "--verify-peer-cert",
+            "as -rc: a TLS server always sends a\ncertificate (DCMTK 3.6.4 removed it\n"
+            "from storescu)",
+            "tls_verify_peer",
+            "verify",
+        ),
+        _O(
+            "-ic",
+            "--ignore-peer-cert",
+            "do not verify the peer certificate",
+            "tls_verify_peer",
+            "ignore",
+        ),
+        _O(
+            None,
+            "--check-hostname",
+            "also require that the server certificate\nmatches the host name (or the SNI name;\n"
+            "not in DCMTK)",
+            "tls_check_hostname",
         ),
     ),
 )
@@ -668,7 +988,7 @@ _BY_SPELLING: Final[dict[str, OptionSpec]] = {s: r for r in OPTION_TABLE for s i
 _PARAMETERS: Final = (
     ("peer", "host name or IP address of the storage SCP"),
     ("port", "its TCP port, 1..65535"),
-    ("dcmfile-in", "DICOM file(s) to send"),
+    ("dcmfile-in", "DICOM files, DICOMDIRs or directories (+sd)"),
 )
 
 # Words that look like negative numbers are operands, not options (``-ts -1``
@@ -886,6 +1206,19 @@ def _convert(occ: _Occurrence, raw: tuple[str, ...]) -> object:
         if any(not (" " <= ch <= "~") or ch == "\\" for ch in text):
             raise _bad(occ, text, "an AE title allows printable ASCII except backslash")
         return text
+    if spec.kind in ("override", "uid-suffix", "uid-root"):
+        # Loaded only here: checking -s values against the data dictionary
+        # imports pydicom, which runs without these options never do.
+        from storescu import rewrite
+
+        try:
+            if spec.kind == "override":
+                return rewrite.parse_override(text)
+            if spec.kind == "uid-suffix":
+                return rewrite.validate_uid_suffix(text)
+            return rewrite.normalize_uid_root(text)
+        except UsageError as exc:
+            raise _bad(occ, text, str(exc)) from None
     raise AssertionError(f"unknown kind {spec.kind!r} in the option table")
 
 
@@ -927,6 +1260,12 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
         return InfoRequest("help", help_text())
     if "--version" in used:
         return InfoRequest("version", version_text())
+    if used & {"--list-profiles", "--list-ciphers"}:
+        from storescu import tls  # imports ssl: only when asked
+
+        if "--list-profiles" in used:
+            return InfoRequest("profiles", tls.profiles_text())
+        return InfoRequest("ciphers", tls.ciphers_text())
 
     for occ in occurrences:
         topic = occ.spec.pending_topic
@@ -934,7 +1273,9 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
             raise UsageError(f"option {occ.spelling} is not supported yet ({topic})")
     _check_conflicts(occurrences)
 
-    for index, name in enumerate(_PARAMETERS):
+    # --echo needs no files; --probe uses them when given; --file-list names them.
+    needed = 2 if used & {"--echo", "--probe", "--file-list"} else len(_PARAMETERS)
+    for index, name in enumerate(_PARAMETERS[:needed]):
         if len(operands) <= index:
             raise UsageError(f"missing parameter {name[0]}")
 
@@ -952,6 +1293,11 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
             raise AssertionError(f"{occ.spec.long}: dest {dest!r} is not an Options field")
         value = parsed[dest]
         values[dest] = _convert(occ, value) if occ.spec.args else value
+        if occ.spec.multiple:
+            values[dest] = tuple(_convert(o, o.values) for o in occurrences if o.spec.dest == dest)
+    _check_tls(occurrences, values)
+    _check_scanning(occurrences, values)
+    _check_syntaxes(occurrences, values)
 
     # The seed manual's +v means "verbose and show contexts"; DCMTK 3.6.7 refuses
     # +v without -v. We follow the manual unless a level was given explicitly.
@@ -968,6 +1314,63 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
         args_expanded=tuple(expanded),
         **values,
     )
+
+
+def _check_syntaxes(occurrences: Sequence[_Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK: ``-xf`` not with another ``-x?``, ``-R``, ``+C``; ``+cl`` needs ``-xd`` or ``-xf``."""
+    if "config_file" in values:
+        for occ in occurrences:
+            long = occ.spec.long
+            if long in ("--required", "--combine") or (
+                occ.spec.dest == "propose" and long != "--propose-uncompr"
+            ):
+                raise UsageError(f"option -xf not allowed with {occ.spelling}")
+    if "compression_level" in values and not (
+        values.get("propose") == "deflated" or "config_file" in values
+    ):
+        raise UsageError("option +cl only allowed with -xd or -xf")
+
+
+def _check_scanning(occurrences: Sequence[_Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK: ``+sp`` and ``+r`` only with ``+sd``."""
+    if values.get("scan_directories"):
+        return
+    for occ in reversed(occurrences):  # the last of +r/-r wins
+        if (occ.spec.long == "--recurse" and values.get("recurse")) or (
+            occ.spec.long == "--scan-pattern"
+        ):
+            raise UsageError(f"option {occ.spelling} only allowed with +sd (--scan-directories)")
+
+
+_TLS_NEEDS_AUTH: Final = frozenset({"--std-passwd", "--use-passwd", "--null-passwd"})
+
+
+def _check_tls(occurrences: Sequence[_Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK's TLS option dependencies; turn ``+tls KEY CERT`` into its fields."""
+    mode = values.get("tls", "off")
+    if isinstance(mode, tuple):
+        values["tls"] = "auth"
+        values["tls_key_file"], values["tls_cert_file"] = mode
+    tls_long = "+tls or +tla"
+    for occ in occurrences:
+        spec = occ.spec
+        if spec.group != _TLS_GROUP or spec.long in ("--disable-tls", "--enable-tls"):
+            continue
+        if spec.long == "--anonymous-tls":
+            continue
+        if spec.long in _TLS_NEEDS_AUTH and values.get("tls") != "auth":
+            raise UsageError(f"option {occ.spelling} only allowed with +tls")
+        if values.get("tls", "off") == "off":
+            raise UsageError(f"option {occ.spelling} only allowed with {tls_long}")
+        if spec.long in ("--write-seed", "--write-seed-file") and "tls_seed_file" not in values:
+            raise UsageError(f"option {occ.spelling} only allowed with +rs")
+    if values.get("tls_write_seed_file") is True:  # +ws: back into the +rs file
+        values["tls_write_seed_file"] = values["tls_seed_file"]
+    if values.get("tls_cipher_suites") and values.get("tls_profile") in ("bcp195-ex", "8996-mod"):
+        profile = "+pz" if values["tls_profile"] == "bcp195-ex" else "+pm"
+        raise UsageError(f"option +cs not allowed with {profile}")
+    if values.get("tls_check_hostname") and values.get("tls_verify_peer") == "ignore":
+        raise UsageError("option --check-hostname not allowed with -ic")
 
 
 def _for_argparse(occurrences: Iterable[_Occurrence]) -> list[str]:
