@@ -237,10 +237,18 @@ class Connection:
         out: list[Buffer] = []
         offset = 0
         header = P.pdata_pdv_header
+        before = self.state
+        self._transition(Event.Evt9)
+        # Evt9 leaves Sta6 (DT-1) and Sta7 (AR-7) as they are: the same cell
+        # holds for every further PDU of this call, so it is looked up once.
+        again = self.state is not before
+        first = True
         while True:
             chunk = min(max_fragment, total - offset)
             end = offset + chunk
-            self._transition(Event.Evt9)
+            if again and not first:
+                self._transition(Event.Evt9)
+            first = False
             out.append(header(context_id, chunk, is_command, last and end == total))
             out.append(view[offset:end])
             offset = end

@@ -73,7 +73,9 @@ CommandValue = int | str | bytes | tuple[int, ...]
 
 
 def _pad_uid(uid: str) -> bytes:
-    raw = uid.encode("ascii")
+    # "replace": an SCP echoes UIDs from the peer's request, which may hold any
+    # byte (found by the fault suite: a non-ASCII UID killed the SCP's thread).
+    raw = uid.encode("ascii", "replace")
     # PS3.5 9.1: UIDs are padded to even length with a single NUL.
     return raw + b"\x00" if len(raw) % 2 else raw
 

@@ -318,7 +318,9 @@ class ItemStream:
         if not self._inspect:
             return _Item(path)
         try:
-            info = sources.inspect_file(path, read_mode=self.read_mode)
+            # The truncation check waits until the file is about to be sent
+            # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
+            info = sources.inspect_file(path, read_mode=self.read_mode, check_truncation=False)
         except SourceError as exc:
             return _Item(path, error=exc.reason)
         if info.sop_class_uid == MEDIA_STORAGE_DIRECTORY:

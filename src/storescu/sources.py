@@ -26,7 +26,8 @@ import os
 import stat
 import struct
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
@@ -57,6 +58,7 @@ __all__ = [
     "encode_dataset",
     "inspect_file",
     "open_dataset",
+    "verify_file",
 ]
 
 #: Syntaxes :func:`open_dataset` converts between: the three uncompressed ones
@@ -118,6 +120,9 @@ class FileInfo:
         Size of the file when it was inspected.
     has_meta : bool
         True when the file has PS3.10 file meta information.
+    checked : bool
+        False when :func:`inspect_file` left the truncation check to
+        :func:`verify_file` (``check_truncation=False``).
     """
 
     path: str
@@ -127,6 +132,8 @@ class FileInfo:
     dataset_offset: int
     file_size: int
     has_meta: bool
+    #: How it was inspected, not what the file is: left out of comparisons.
+    checked: bool = field(default=True, compare=False)
 
     @property
     def dataset_length(self) -> int:
@@ -227,7 +234,9 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
         Walk the top-level elements of the dataset (seeking over values) and
         report a declared length running past the end of the file. This is
         O(number of top-level elements) and costs some microseconds; it is
-        skipped for deflated datasets.
+        skipped for deflated datasets. Without it the walk stops at the SOP
+        Instance UID and ``checked`` is False: :func:`verify_file` does the
+        rest when the file is about to be sent.
 
     Returns
     -------
@@ -298,6 +307,7 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
         ts = IMPLICIT_VR_LITTLE_ENDIAN if implicit else _explicit_syntax(little)
 
     need_uids = not (sop_class and sop_inst)
+    checked = True
     if ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN:
         if need_uids:  # PS3.5 A.5: raw deflate of an explicit VR LE dataset
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
@@ -307,7 +317,8 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
     else:
         # Encapsulated syntaxes are explicit VR little endian (PS3.5 A.4); a
         # private syntax is assumed to be too, and is not checked for truncation.
-        known = ts in UNCOMPRESSED_SYNTAXES or ts.startswith("1.2.840.10008.1.2.")
+        known = _checkable(ts)
+        checked = check or not known
         found = _walk(win, offset, size, implicit, little, True, check and known)
         # The dataset's own (0008,0016)/(0008,0018) win over the meta header's
         # copies, as in DCMTK: the C-STORE-RQ must name what the dataset says,
@@ -318,7 +329,98 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
         raise _Bad("missing SOP Class UID")
     if not sop_inst:
         raise _Bad("missing SOP Instance UID")
-    return FileInfo(path, sop_class, sop_inst, ts, offset, size, has_meta)
+    _check_ascii(sop_class, "SOP Class UID", _Bad)
+    _check_ascii(sop_inst, "SOP Instance UID", _Bad)
+    return FileInfo(path, sop_class, sop_inst, ts, offset, size, has_meta, checked)
+
+
+def _checkable(ts: str) -> bool:
+    """True when the dataset's elements can be walked for the truncation check."""
+    return ts in UNCOMPRESSED_SYNTAXES or (
+        ts.startswith("1.2.840.10008.1.2.") and ts != DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
+    )
+
+
+def verify_file(info: FileInfo, *, read_mode: str = "auto") -> tuple[FileInfo, bytes | None]:
+    """Finish an inspection made with ``check_truncation=False``, just before sending.
+
+    Inspecting every input of a window before its association (to plan the
+    proposal) needs only the UIDs and the syntax; the truncation check walks
+    every top-level element. Doing it here, for the next file while the peer
+    stores the previous one, takes it off the critical path, and the file is
+    read once: a file of at most 64 KiB is returned whole, for sending.
+
+    Parameters
+    ----------
+    info : FileInfo
+        From :func:`inspect_file`.
+    read_mode : str
+        As for :func:`inspect_file`, used when the file changed since.
+
+    Returns
+    -------
+    (FileInfo, bytes or None)
+        The checked FileInfo (inspected anew when the file's size changed since)
+        and the whole file when it is small, else None.
+
+    Raises
+    ------
+    FileAccessError, InvalidFileError
+        As :func:`inspect_file`; "truncated at offset N" for a value running
+        past the end of the file.
+    """
+    path = info.path
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except IsADirectoryError:
+        raise FileAccessError(path, "is a directory") from None
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
+    try:
+        size = os.fstat(fd).st_size
+        if size != info.file_size:
+            # Changed since it was inspected: inspect it again, completely.
+            info = _inspect(fd, path, read_mode, True)
+            size = info.file_size
+        elif info.checked and size > _WHOLE_FILE:
+            return info, None
+        whole = _pread(fd, size, 0) if size <= _WHOLE_FILE else None
+        if whole is not None and len(whole) != size:  # shrank just now
+            raise _Bad(f"truncated at offset {len(whole)}")
+        if not info.checked:
+            ts = info.transfer_syntax
+            offset = info.dataset_offset
+            implicit = ts == IMPLICIT_VR_LITTLE_ENDIAN
+            little = ts != EXPLICIT_VR_BIG_ENDIAN
+            win = _Window(fd, whole) if whole is not None else _Window(fd, b"", offset)
+            _walk(win, offset, size, implicit, little, False, True)
+            info = FileInfo(
+                path,
+                info.sop_class_uid,
+                info.sop_instance_uid,
+                ts,
+                offset,
+                size,
+                info.has_meta,
+                True,
+            )
+        return info, whole
+    except _Bad as exc:
+        raise InvalidFileError(path, str(exc)) from None
+    except (OSError, ValueError, struct.error, zlib.error, RecursionError, IndexError) as exc:
+        raise FileAccessError(path, f"cannot read file: {exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def _check_ascii(uid: str, what: str, error: Callable[[str], Exception]) -> None:
+    """A UID that cannot go into a C-STORE-RQ (ASCII, PS3.7 E.1) makes the input invalid.
+
+    Found by the fault suite: a non-ASCII byte in a UID used to escape as a
+    UnicodeEncodeError while encoding the command set, ending the whole run.
+    """
+    if not uid.isascii():
+        raise error(f"{what} is not ASCII: {uid!r}")
 
 
 def _explicit_syntax(little: bool) -> str:
@@ -710,7 +812,7 @@ class MemoryDatasetReader(DatasetReader):
         The encoded dataset.
     """
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
         self._data = memoryview(data)
         self.length = len(data)
         self._pos = 0
@@ -746,7 +848,7 @@ def can_convert(source_ts: str, target_ts: str) -> bool:
     )
 
 
-def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
+def open_dataset(info: FileInfo, target_ts: str, whole: bytes | None = None) -> DatasetReader:
     """Open the dataset of an inspected file, encoded in `target_ts`.
 
     When `target_ts` is the file's own syntax the bytes are streamed from disk
@@ -761,6 +863,9 @@ def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
         From :func:`inspect_file`.
     target_ts : str
         The transfer syntax accepted for the presentation context.
+    whole : bytes, optional
+        The whole file, already read (:func:`verify_file`): sent from memory
+        when no conversion is needed.
 
     Returns
     -------
@@ -781,6 +886,8 @@ def open_dataset(info: FileInfo, target_ts: str) -> DatasetReader:
 
             span = FileSpan(info.path, info.dataset_offset, info.dataset_length)
             return PartsReader([span, b"\x00"])
+        if whole is not None and len(whole) == info.file_size:
+            return MemoryDatasetReader(memoryview(whole)[info.dataset_offset :])
         return FileDatasetReader(info)
     if not can_convert(info.transfer_syntax, target_ts):
         raise ConversionError(
@@ -854,6 +961,8 @@ def dataset_identity(ds: Dataset) -> tuple[str, str, str | None]:
         raise InvalidFileError(name, "missing SOP Class UID")
     if not sop_inst:
         raise InvalidFileError(name, "missing SOP Instance UID")
+    _check_ascii(sop_class, "SOP Class UID", lambda text: InvalidFileError(name, text))
+    _check_ascii(sop_inst, "SOP Instance UID", lambda text: InvalidFileError(name, text))
     ts = meta.get("TransferSyntaxUID") if meta is not None else None
     return sop_class, sop_inst, (str(ts) if ts else None)
 

@@ -1002,3 +1002,58 @@ def test_generated_ct_conversions_match_dcmconv(generated_ct: Any) -> None:
         for target in UNCOMPRESSED:
             if target != source:
                 assert canonical(read_back(convert(str(path), target), target)) == reference[target]
+
+
+# ------------------------------------------------------------------- verify_file
+
+
+def test_verify_finds_what_the_full_inspection_finds() -> None:
+    """Inspecting without the truncation check, then verify_file, gives the same
+    answer as the full inspection, for every file of pydicom's test data."""
+    for path in ALL_FILES:
+        try:
+            full: FileInfo | str = inspect_file(path)
+        except SourceError as exc:
+            full = exc.reason
+        try:
+            fast = inspect_file(path, check_truncation=False)
+            info, whole = sources.verify_file(fast)
+        except SourceError as exc:
+            assert full == exc.reason, path
+            continue
+        assert info == full, path
+        assert info.checked
+        size = os.path.getsize(path)
+        assert (whole is not None) == (size <= 64 * 1024), path
+        if whole is not None:
+            with open(path, "rb") as fp:
+                assert whole == fp.read()
+
+
+def test_verify_reports_truncation_left_unchecked(tmp_path: Path) -> None:
+    data = meta() + small_dataset()
+    path = write(tmp_path, data[:-3])
+    info = inspect_file(path, check_truncation=False)
+    assert not info.checked
+    with pytest.raises(InvalidFileError) as exc:
+        sources.verify_file(info)
+    assert exc.value.reason.startswith("truncated at offset")
+
+
+def test_verify_reinspects_a_file_changed_since(tmp_path: Path) -> None:
+    path = write(tmp_path, meta() + small_dataset())
+    info = inspect_file(path, check_truncation=False)
+    write(tmp_path, meta(inst="1.2.3.4.6") + small_dataset() + el(0x7FE10010, "OB", b"xx"))
+    fresh, whole = sources.verify_file(info)
+    assert fresh.file_size == os.path.getsize(path) != info.file_size
+    assert fresh.sop_instance_uid == "1.2.3.4.5"  # the dataset's own UID wins, as always
+    assert whole is not None and len(whole) == fresh.file_size
+
+
+def test_a_verified_small_file_is_sent_from_memory(tmp_path: Path) -> None:
+    data = meta() + small_dataset()
+    path = write(tmp_path, data)
+    info, whole = sources.verify_file(inspect_file(path, check_truncation=False))
+    os.unlink(path)  # read once: the reader needs the file no more
+    reader = open_dataset(info, EXPLICIT, whole)
+    assert reader.read() == data[info.dataset_offset :]
