@@ -68,11 +68,14 @@ class CorpusSpec:
         )
 
 
-#: The corpora of issue 6: tiny ~10 KB MR, small ~512 KB CT, large ~100 MB multi-frame.
+#: The corpora of issue 6: tiny ~10 KB MR, small ~512 KB CT, large ~100 MB multi-frame,
+#: many: 10,000 tiny files.
 SPECS: dict[str, CorpusSpec] = {
     "tiny": CorpusSpec("tiny", 2000, MR_IMAGE_STORAGE, "MR", 64, 64, seed=1),
     "small": CorpusSpec("small", 1000, CT_IMAGE_STORAGE, "CT", 512, 512, seed=2),
     "large": CorpusSpec("large", 5, MF_GRAYSCALE_WORD_SC, "OT", 512, 512, frames=200, seed=3),
+    # Peak memory with many inputs (issue 6: <= 100 MB while sending 10,000 files).
+    "many": CorpusSpec("many", 10_000, MR_IMAGE_STORAGE, "MR", 64, 64, seed=4),
 }
 
 

@@ -94,9 +94,9 @@ from storescu.pdu import PresentationContextRQ
 from storescu.sender import (
     ResultCallback,
     RunResult,
-    Sender,
     SendOptions,
     dataset_items,
+    make_sender,
 )
 from storescu.status import Status
 
@@ -158,7 +158,7 @@ def send_files(
 
         sent = SentIndex(reports)
     items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
-    sender = Sender(host, port, settings or AssociationSettings(), opts, on_result)
+    sender = make_sender(host, port, settings or AssociationSettings(), opts, on_result)
     return sender.run(items)
 
 
@@ -176,7 +176,7 @@ def send_datasets(
     accepted. Results name the datasets ``<dataset N>`` in input order.
     See :func:`send_files` for the parameters and the result.
     """
-    sender = Sender(
+    sender = make_sender(
         host, port, settings or AssociationSettings(), options or SendOptions(), on_result
     )
     return sender.run(dataset_items(datasets))

@@ -20,11 +20,11 @@ Every transition goes through :func:`storescu.state.lookup` (Table 9-10).
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
 from storescu import pdu as P
+from storescu._records import dataclass
 from storescu.errors import LocalProtocolError, RemoteProtocolError
 from storescu.state import NEXT_STATE, Action, Event, State, lookup
 

@@ -8,12 +8,11 @@ D.3.3.3), validates every response, and ends with a release or an abort.
 from __future__ import annotations
 
 import logging
-import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
 
 from storescu import dimse
+from storescu._records import dataclass
 from storescu.association import (
     Aborted,
     AssociationAccepted,
@@ -57,6 +56,9 @@ from storescu.pdu import (
 )
 from storescu.status import Status, classify
 from storescu.transport import Transport
+
+if TYPE_CHECKING:
+    import ssl  # for annotations: imported at run time only with TLS
 
 log = logging.getLogger("storescu")
 
@@ -149,14 +151,20 @@ class StoreAssociation:
         self.peer_max_pdu = peer_max_pdu
         self.peer_implementation = peer_implementation
         self._next_message_id = 1
-        limit = peer_max_pdu or UNLIMITED_PDU_CAP
+        # Found by the fuzz run: the send buffer below is sized from this, so a
+        # peer announcing a 2-4 GiB maximum PDU made us allocate that much.
+        # PDUs smaller than the peer allows are always legal (PS3.8 D.1): cap it.
+        limit = min(peer_max_pdu or UNLIMITED_PDU_CAP, UNLIMITED_PDU_CAP)
         if settings.max_send_pdu:
             limit = min(limit, settings.max_send_pdu)
         # PS3.8 9.3.5: the PDU length covers the PDV's 4-byte length and its
         # 2 header bytes, so each fragment carries at most limit - 6 bytes.
         self.max_fragment = max(limit - 6, 1)
-        block = max(self.max_fragment, (_SEND_BLOCK // self.max_fragment) * self.max_fragment)
-        self._block = bytearray(block)
+        self._block_size = max(
+            self.max_fragment, (_SEND_BLOCK // self.max_fragment) * self.max_fragment
+        )
+        # Grown on demand (_send_message): one 9 KB file need not zero 1 MiB.
+        self._block = bytearray()
         self._assembler = dimse.MessageAssembler(frozenset(accepted.by_id))
         self.is_open = True
         #: False while a request is being sent; True once its last fragment
@@ -318,8 +326,13 @@ class StoreAssociation:
         sop_instance_uid: str,
         dataset: DatasetSource,
         message_id: int,
+        idle: Callable[[], object] | None = None,
     ) -> StoreResponse:
         """Send one C-STORE-RQ with its dataset and return the validated response.
+
+        `idle`, when given, is called once the request is out, before waiting
+        for the response: work for the next store (reading its file) then
+        overlaps with the peer storing this one.
 
         Raises
         ------
@@ -339,6 +352,8 @@ class StoreAssociation:
         self.request_complete = False
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
         self.request_complete = True
+        if idle is not None:
+            idle()
         rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
         if log.isEnabledFor(logging.DEBUG):
             log.debug("Received command set: %s", _describe_command(rsp))
@@ -386,6 +401,9 @@ class StoreAssociation:
             self.transport.send(buffers, timeout)
             return
         remaining = dataset.length
+        if len(self._block) < min(remaining, self._block_size):
+            fragments = -(-remaining // self.max_fragment)  # whole PDUs per read
+            self._block = bytearray(min(self._block_size, fragments * self.max_fragment))
         view = memoryview(self._block)
         if remaining == 0:
             buffers += conn.send_data(
@@ -394,6 +412,10 @@ class StoreAssociation:
             self.transport.send(buffers, timeout)
             return
         while remaining > 0:
+            if getattr(self.transport, "interrupted", False):
+                # A parallel run is stopping (Transport.interrupt, Ctrl-C): end
+                # here, at a PDU boundary, where an A-ABORT can still follow.
+                raise TransportError("interrupted")
             want = min(len(view), remaining)
             got = _read_full(dataset, view[:want])
             if got == 0:

@@ -19,10 +19,9 @@ conversion really runs.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from storescu._records import dataclass, replace
 from storescu.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
@@ -130,7 +129,7 @@ class Conversion:
             from storescu import decompress
 
             dataset = decompress.decompressed(info, dataset, self, target_ts)
-            info = dataclasses.replace(info, transfer_syntax=EXPLICIT_VR_LITTLE_ENDIAN)
+            info = replace(info, transfer_syntax=EXPLICIT_VR_LITTLE_ENDIAN)
         if rewriter is not None:
             return rewriter.open(
                 info, dataset, target_ts, send, deflate_level=level, old_vrs=old_vrs

@@ -12,9 +12,9 @@ against what remains, and only group 0000 is accepted.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 from typing import Final
 
+from storescu._records import dataclass
 from storescu.constants import MAX_COMMAND_SET
 from storescu.errors import RemoteProtocolError
 
@@ -95,6 +95,11 @@ def _command(elements: list[tuple[int, bytes]]) -> bytes:
     return _element(COMMAND_GROUP_LENGTH, _UL.pack(len(body))) + body
 
 
+#: (SOP Class UID, priority) -> the C-STORE-RQ bytes before the Message ID
+#: value and between it and the SOP Instance UID element.
+_STORE_RQ_PARTS: dict[tuple[str, int], tuple[bytes, bytes]] = {}
+
+
 def encode_c_store_rq(
     message_id: int,
     sop_class_uid: str,
@@ -103,6 +108,31 @@ def encode_c_store_rq(
     move_originator: tuple[str, int] | None = None,
 ) -> bytes:
     """Encode a C-STORE-RQ command set (PS3.7 9.3.1.1)."""
+    if move_originator is None:
+        # The sender's hot path: everything but the Message ID and the SOP
+        # Instance UID is the same for every file of a SOP class.
+        parts = _STORE_RQ_PARTS.get((sop_class_uid, priority))
+        if parts is None:
+            if len(_STORE_RQ_PARTS) > 256:
+                _STORE_RQ_PARTS.clear()
+            parts = _STORE_RQ_PARTS[(sop_class_uid, priority)] = (
+                _element(AFFECTED_SOP_CLASS_UID, _pad_uid(sop_class_uid))
+                + _element(COMMAND_FIELD, _US.pack(C_STORE_RQ))
+                + _ELEMENT_HEADER.pack(0x0000, MESSAGE_ID, 2),
+                _element(PRIORITY, _US.pack(priority))
+                + _element(COMMAND_DATA_SET_TYPE, _US.pack(DATASET_PRESENT)),
+            )
+        instance = _pad_uid(sop_instance_uid)
+        body = b"".join(
+            (
+                parts[0],
+                _US.pack(message_id),
+                parts[1],
+                _ELEMENT_HEADER.pack(0x0000, AFFECTED_SOP_INSTANCE_UID, len(instance)),
+                instance,
+            )
+        )
+        return _element(COMMAND_GROUP_LENGTH, _UL.pack(len(body))) + body
     elements = [
         (AFFECTED_SOP_CLASS_UID, _pad_uid(sop_class_uid)),
         (COMMAND_FIELD, _US.pack(C_STORE_RQ)),

@@ -144,6 +144,14 @@ class ConversionError(StorescuError):
     """A dataset cannot be re-encoded in the negotiated transfer syntax."""
 
 
+class ReportError(StorescuError):
+    """The report cannot be written, or a report to resume from cannot be read.
+
+    Defined here (and re-exported by :mod:`storescu.report`) so that catching
+    it does not import the report writer, with json and csv, on every run.
+    """
+
+
 class RewriteError(StorescuError):
     """A dataset cannot be rewritten as asked (``-s``, ``--uid-suffix``...); it is not sent.
 

@@ -35,12 +35,12 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from enum import Enum
 from fnmatch import fnmatchcase
 from typing import IO, TYPE_CHECKING
 
 from storescu import sources
+from storescu._records import dataclass, field
 from storescu.constants import SOP_CLASS_NAMES, VERIFICATION_SOP_CLASS
 from storescu.dicomdir import (
     MEDIA_STORAGE_DIRECTORY,

@@ -18,9 +18,9 @@ associations, is :mod:`storescu.planning`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Final
 
+from storescu._records import dataclass
 from storescu.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Final
 
+from storescu._records import dataclass, field
 from storescu.errors import RemoteProtocolError
 
 # PDU types (PS3.8 Table 9-11 .. 9-26).

@@ -37,9 +37,9 @@ Every input is in exactly one batch. Pure: no I/O, no pydicom.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
+from storescu._records import dataclass, field
 from storescu.constants import MAX_PRESENTATION_CONTEXTS
 from storescu.errors import NegotiationError
 from storescu.pdu import PresentationContextRQ

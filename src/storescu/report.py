@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import IO, Any, Final
 
-from storescu.errors import StorescuError
+from storescu.errors import ReportError
 from storescu.sender import FileResult, Outcome
 
 __all__ = ["COLUMNS", "ReportError", "ReportWriter", "SentIndex", "read_report"]
@@ -56,10 +56,6 @@ COLUMNS: Final = (
     "resent_after_unknown",
     "time",
 )
-
-
-class ReportError(StorescuError):
-    """The report cannot be written, or a report to resume from cannot be read."""
 
 
 def _is_csv(path: str) -> bool:

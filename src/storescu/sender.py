@@ -11,12 +11,12 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from itertools import chain
 from typing import TYPE_CHECKING
 
 from storescu import sources
+from storescu._records import dataclass, field
 from storescu.client import AssociationSettings, StoreAssociation
 from storescu.constants import (
     MAX_PRESENTATION_CONTEXTS,
@@ -143,6 +143,9 @@ class SendOptions:
     propose_file_classes : bool
         ``+fc``: also propose the inputs' SOP classes missing from the
         built-in list (``-R`` proposes only those).
+    parallel : int
+        ``-P``: send over this many associations at once (see
+        :mod:`storescu.parallel`); 1 is DCMTK's single association.
     """
 
     propose: str = "uncompr"
@@ -162,6 +165,7 @@ class SendOptions:
     profile: Profile | None = None
     propose_file_syntaxes: bool = True
     propose_file_classes: bool = False
+    parallel: int = 1
 
 
 @dataclass(slots=True)
@@ -222,7 +226,7 @@ class _Item:
     ``preset`` was not inspected (an interrupted run's rest).
     """
 
-    __slots__ = ("dataset", "error", "info", "path", "preset")
+    __slots__ = ("data", "dataset", "error", "info", "path", "preset", "verified")
 
     def __init__(
         self,
@@ -237,6 +241,10 @@ class _Item:
         self.dataset = dataset
         self.error = error
         self.preset = preset
+        #: The whole file when :meth:`Sender._prepare` read it (small files):
+        #: sent from memory, so the file is read once.
+        self.data: bytes | None = None
+        self.verified = False
 
     @property
     def sop_class_uid(self) -> str:
@@ -265,7 +273,8 @@ class _Item:
         if self.dataset is not None:
             reader = _BytesSource(sources.encode_dataset(self.dataset, target_ts))
             return reader, self.info.sop_instance_uid
-        return sources.open_dataset(self.info, target_ts), self.info.sop_instance_uid
+        whole, self.data = self.data, None  # used once (a repeat reads the file again)
+        return sources.open_dataset(self.info, target_ts, whole), self.info.sop_instance_uid
 
 
 class _BytesSource:
@@ -364,6 +373,13 @@ class Sender:
         self._guard = InterruptGuard()
         self._rewriter = _rewriter_for(options)
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
+        self._association = 0  # the number of the association requested last
+        self._next_up: _Item | None = None  # prepared while a response is awaited
+        # The last batch found covered by the open association's proposal (_use).
+        self._covered: tuple[tuple[PresentationContextRQ, ...], list[_Item]] | None = None
+        #: How a failed association request is logged (a parallel worker that
+        #: can leave its input to the others only warns).
+        self._failure_level = logging.CRITICAL
 
     # ---------------------------------------------------------------- run
 
@@ -389,6 +405,12 @@ class Sender:
                 self._run(iter(items))
             except KeyboardInterrupt:
                 self._interrupted()
+                raise
+            except Exception as exc:
+                # A bug must not lose track of the inputs either (RELIABILITY
+                # invariant 4): record every one as for Ctrl-C, then let it surface.
+                self._interrupted(f"not sent: internal error: {type(exc).__name__}")
+                self.run_result.interrupted = False
                 raise
             finally:
                 self._end_association()
@@ -439,12 +461,11 @@ class Sender:
         if callable(stop):
             stop()
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, reason: str = "not sent: interrupted") -> None:
         """Account for the input being sent and every one not reached; abort."""
         run = self.run_result
         run.interrupted = True
         assoc, self._assoc = self._assoc, None
-        reason = "not sent: interrupted"
         item, self._current = self._current, None
         if item is not None and item.info is None:
             if self._current_rows == 0:
@@ -458,7 +479,7 @@ class Sender:
                     error = "interrupted after the request went out: the peer may have stored it"
                     outcome = Outcome.FAILED_OUTCOME_UNKNOWN
                     self._record(
-                        self._result(item, outcome, error=error, association=run.associations)
+                        self._result(item, outcome, error=error, association=self._association)
                     )
                 else:
                     self._record(self._result(item, Outcome.NOT_SENT, error=reason))
@@ -534,10 +555,16 @@ class Sender:
         Otherwise the open association ends (release, or abort with
         ``--abort``) and the next send opens one with `contexts`.
         """
-        if contexts is self._contexts or contexts == self._contexts:
+        if contexts is self._contexts:
             return
+        covered = self._covered
+        if covered is not None and covered[0] is contexts and covered[1] is items:
+            return  # asked for every input of the batch: compare once, not 124 contexts each
         needed = {item.info.sop_class_uid for item in items if item.info is not None}
-        if self._contexts and covers(self._contexts, contexts, needed):
+        if contexts == self._contexts or (
+            self._contexts and covers(self._contexts, contexts, needed)
+        ):
+            self._covered = (contexts, items)
             return
         if self._assoc is not None:
             self._end_association()
@@ -560,6 +587,10 @@ class Sender:
                 if item is None:
                     exhausted = True
                     break
+                if first and not sendable:
+                    # Whether there is anything to send at all is known before
+                    # any association: the first candidate is checked in full.
+                    self._prepare(item)
                 sendable = sendable or item.info is not None
             if first and not sendable:
                 self._nothing_to_send()
@@ -585,30 +616,49 @@ class Sender:
                     MAX_PRESENTATION_CONTEXTS,
                 )
             batch_of = {id(i): index for index, (_, items) in enumerate(batches) for i in items}
-            window = iter([item for _, items in batches for item in items])
+            order = [item for _, items in batches for item in items]
+            window = iter(order)
             # What a halt or an interrupt must still account for, in sending order.
             self._rest = chain(window, stream)
+            position = 0
             while (item := self._take(window)) is not None:
+                position += 1
+                self._next_up = order[position] if position < len(order) else None
                 contexts, items = batches[batch_of[id(item)]]
-                if contexts:
-                    self._use(contexts, items)
-                step = self._send_item(item)
+                step = self._process(item, contexts, items)
                 self._current = None
                 if step is _Step.CONTINUE:
                     continue
-                self._stop_inspecting()
-                if step is _Step.NO_ASSOCIATION_RECORDED:
-                    if run.associations > 1:
-                        # A re-association (after an abort, --no-halt) failed: the
-                        # run is incomplete, not fatal.
-                        run.fatal = None
-                    self._skip_rest("not sent: association failed")
-                    return
-                run.halted = True
-                self._halt_rest()
+                self._end_run(step)
                 return
             if exhausted:
                 return
+
+    def _end_run(self, step: _Step) -> None:
+        """The run stops early (halted, or no association): account for the rest."""
+        run = self.run_result
+        self._stop_inspecting()
+        if step is _Step.NO_ASSOCIATION_RECORDED:
+            if run.associations > 1:
+                # A re-association (after an abort, --no-halt) failed: the
+                # run is incomplete, not fatal.
+                run.fatal = None
+            self._skip_rest("not sent: association failed")
+            return
+        run.halted = True
+        self._halt_rest()
+
+    def _process(
+        self, item: _Item, contexts: tuple[PresentationContextRQ, ...], items: list[_Item]
+    ) -> _Step:
+        """Send one input of a planned batch (`items`, proposed as `contexts`).
+
+        The one place where an input meets an association: the parallel
+        sender (:mod:`storescu.parallel`) hands it to a worker instead.
+        """
+        if contexts:
+            self._use(contexts, items)
+        return self._send_item(item)
 
     def _nothing_to_send(self) -> None:
         """No input can be sent: DCMTK's fatal "no input files", each still accounted.
@@ -669,7 +719,7 @@ class Sender:
     def _associate_once(self, contexts: tuple[PresentationContextRQ, ...]) -> bool | None:
         """One association request: None on success, else whether the failure is transient."""
         run = self.run_result
-        run.associations += 1
+        self._association = self._number_association()
         log.info("Requesting Association")
         if self.options.show_contexts:
             _log_proposal(contexts)
@@ -678,15 +728,15 @@ class Sender:
                 self.host, self.port, contexts, self.settings, self.options.family
             )
         except AssociationRejected as exc:
-            log.critical("%s", exc)
+            log.log(self._failure_level, "%s", exc)
             run.fatal = "association rejected"
             return exc.transient
         except NegotiationError as exc:
-            log.critical("%s", exc)
+            log.log(self._failure_level, "%s", exc)
             run.fatal = str(exc)
             return False
         except (AssociationError, TransportError, TimeoutError_) as exc:
-            log.critical("Association Request Failed: %s", exc)
+            log.log(self._failure_level, "Association Request Failed: %s", exc)
             run.fatal = f"association request failed: {exc}"
             # Refused, reset, timed out or aborted before any store: worth a retry.
             return True
@@ -697,9 +747,37 @@ class Sender:
             _log_accepted(assoc)
         return None
 
+    def _number_association(self) -> int:
+        """Count an association request; return its number (1, 2... in the run)."""
+        self.run_result.associations += 1
+        return self.run_result.associations
+
+    def _prepare(self, item: _Item) -> None:
+        """Finish inspecting `item` just before it is sent (see :func:`sources.verify_file`).
+
+        The truncation check left out when the input was read ahead for
+        planning; a small file is read whole here and sent from memory.
+        Called for the next input while the peer stores the current one.
+        """
+        info = item.info
+        if info is None or item.verified or item.dataset is not None:
+            return
+        item.verified = True
+        try:
+            item.info, item.data = sources.verify_file(info, read_mode=self.options.read_mode)
+        except SourceError as exc:
+            item.info, item.data, item.error = None, None, exc.reason
+
+    def _prepare_next(self) -> None:
+        """While a response is awaited: prepare the input sent next."""
+        item = self._next_up
+        if item is not None:
+            self._prepare(item)
+
     def _send_item(self, item: _Item) -> _Step:
         """Send one input (``repeat`` times) and say how the run goes on."""
         halt = self.options.halt
+        self._prepare(item)
         if item.preset is not None:
             self._record(item.preset)
             return _Step.CONTINUE
@@ -770,9 +848,13 @@ class Sender:
         assoc = self._assoc
         assert assoc is not None and item.info is not None
         info = item.info
-        association = self.run_result.associations
+        association = self._association
         started = time.perf_counter()
-        log.info("Sending file: %s", item.path)
+        # Checked once: the arguments of the messages below (names looked up in
+        # tables) would otherwise be computed for every file at any log level.
+        verbose = log.isEnabledFor(logging.INFO)
+        if verbose:
+            log.info("Sending file: %s", item.path)
         if log.isEnabledFor(TRACE):
             _trace_dataset(item)
         context = assoc.accepted.select(
@@ -818,16 +900,17 @@ class Sender:
         except SourceError as exc:
             log.error("Bad DICOM file: %s: %s", item.path, exc.reason)
             return self._result(item, Outcome.SKIPPED_INVALID, error=exc.reason), False
-        log.info(
-            "Converting transfer syntax: %s -> %s",
-            transfer_syntax_name(info.transfer_syntax),
-            transfer_syntax_name(target),
-        )
         message_id = assoc.next_message_id()
         self._in_flight = message_id  # until its result is recorded (see _interrupted)
-        log.info(
-            "Sending Store Request (MsgID %d, %s)", message_id, modality_of(info.sop_class_uid)
-        )
+        if verbose:
+            log.info(
+                "Converting transfer syntax: %s -> %s",
+                transfer_syntax_name(info.transfer_syntax),
+                transfer_syntax_name(target),
+            )
+            log.info(
+                "Sending Store Request (MsgID %d, %s)", message_id, modality_of(info.sop_class_uid)
+            )
         base: dict[str, object] = {
             "network_transfer_syntax": target,
             "bytes": reader.length,
@@ -838,7 +921,9 @@ class Sender:
             base["sop_instance_uid"] = instance
             base["original_sop_instance_uid"] = info.sop_instance_uid
         try:
-            response = assoc.send_store(context, info.sop_class_uid, instance, reader, message_id)
+            response = assoc.send_store(
+                context, info.sop_class_uid, instance, reader, message_id, self._prepare_next
+            )
         except StorescuError as exc:
             self._assoc = None
             seconds = time.perf_counter() - started
@@ -862,7 +947,8 @@ class Sender:
         status = response.status
         for warning in response.warnings:
             log.warning("%s: %s", item.path, warning)  # name the file (RELIABILITY row 32)
-        log.info("Received Store Response (%s)", status.text)
+        if verbose:
+            log.info("Received Store Response (%s)", status.text)
         detail = {
             "status": status.code,
             "status_text": status.text,
@@ -903,6 +989,26 @@ class Sender:
             assoc.release()
         except StorescuError as exc:
             log.error("Association Release Failed: %s", exc)
+
+
+def make_sender(
+    host: str,
+    port: int,
+    settings: AssociationSettings,
+    options: SendOptions,
+    on_result: ResultCallback | None = None,
+    keep_results: bool = True,
+) -> Sender:
+    """The sender for `options`: a :class:`Sender`, or a parallel one for ``parallel`` > 1.
+
+    Parameters are those of :class:`Sender`; see :mod:`storescu.parallel` for
+    what running several associations at once keeps and changes.
+    """
+    if options.parallel > 1:
+        from storescu.parallel import ParallelSender  # threads: only when asked
+
+        return ParallelSender(host, port, settings, options, on_result, keep_results)
+    return Sender(host, port, settings, options, on_result, keep_results)
 
 
 def preset_item(result: FileResult) -> _Item:

@@ -25,12 +25,11 @@ import io
 import os
 import stat
 import struct
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
+from storescu._records import dataclass, field
 from storescu.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -264,7 +263,7 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
         return _inspect(fd, path, read_mode, check_truncation)
     except _Bad as exc:
         raise InvalidFileError(path, str(exc)) from None
-    except (OSError, ValueError, struct.error, zlib.error, RecursionError, IndexError) as exc:
+    except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
         raise FileAccessError(path, f"cannot read file: {exc}") from exc
     finally:
         os.close(fd)
@@ -310,8 +309,14 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
     checked = True
     if ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN:
         if need_uids:  # PS3.5 A.5: raw deflate of an explicit VR LE dataset
-            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            data = inflater.decompress(_pread(fd, _MAX_INFLATE_PROBE, offset), _MAX_INFLATE_PROBE)
+            import zlib  # deflated files only: not imported at every start
+
+            try:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+                raw = _pread(fd, _MAX_INFLATE_PROBE, offset)
+                data = inflater.decompress(raw, _MAX_INFLATE_PROBE)
+            except zlib.error as exc:  # reported as an unreadable file, as before
+                raise ValueError(str(exc)) from exc
             found = _walk(_Window(None, data), 0, len(data), False, True, True, False)
             sop_class, sop_inst = sop_class or found[0], sop_inst or found[1]
     else:
@@ -407,7 +412,7 @@ def verify_file(info: FileInfo, *, read_mode: str = "auto") -> tuple[FileInfo, b
         return info, whole
     except _Bad as exc:
         raise InvalidFileError(path, str(exc)) from None
-    except (OSError, ValueError, struct.error, zlib.error, RecursionError, IndexError) as exc:
+    except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
         raise FileAccessError(path, f"cannot read file: {exc}") from exc
     finally:
         os.close(fd)

@@ -28,6 +28,11 @@ from typing import Final
 class State(Enum):
     """PS3.8 Table 9-1 states."""
 
+    # Members are singletons compared by identity: hash them by identity too.
+    # Enum's own __hash__ is Python code (hash of the name), run for every
+    # table lookup -- three per PDU.
+    __hash__ = object.__hash__
+
     Sta1 = "Idle"
     Sta2 = "Transport connection open (awaiting A-ASSOCIATE-RQ PDU)"
     Sta3 = "Awaiting local A-ASSOCIATE response primitive"
@@ -46,6 +51,8 @@ class State(Enum):
 @unique
 class Event(Enum):
     """PS3.8 Table 9-10 events."""
+
+    __hash__ = object.__hash__  # as State's
 
     Evt1 = "A-ASSOCIATE request (local user)"
     Evt2 = "Transport connect confirmation (local transport service)"
@@ -71,6 +78,8 @@ class Event(Enum):
 @unique
 class Action(Enum):
     """PS3.8 Tables 9-6 to 9-9 actions."""
+
+    __hash__ = object.__hash__  # as State's
 
     AE_1 = "Issue TRANSPORT CONNECT request primitive to local transport service"
     AE_2 = "Send A-ASSOCIATE-RQ-PDU"

@@ -7,9 +7,10 @@ line by line; the general codes of PS3.7 Annex C get names too (DCMTK prints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Final
+
+from storescu._records import dataclass
 
 
 class StatusClass(Enum):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from typing import Final, TextIO
@@ -160,6 +159,8 @@ class ProgressBar:
         try:
             return os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            import shutil  # rarely needed, and slow to import: not at every start
+
             return shutil.get_terminal_size().columns
 
     def clear(self) -> None:

@@ -15,23 +15,36 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import ssl
+import struct
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from storescu.errors import TimeoutError_, TlsError, TransportError
+
+if TYPE_CHECKING:
+    # Imported at run time only for TLS: ssl costs a few milliseconds of a
+    # one-file run's start-up.
+    import ssl
 
 Buffer = bytes | bytearray | memoryview
 
 # sendmsg() accepts at most IOV_MAX buffers (1024 on Linux).
 _IOV_MAX: Final = min(os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024, 1024)
 _RECV_SIZE: Final = 256 * 1024
+#: A sender receives small PDUs (responses, association replies): a small
+#: buffer is zeroed faster; bigger PDUs take more reads.
+_RECV_BUFFER: Final = 64 * 1024
 #: Linux's TCP_QUICKACK (12); None where the platform has no such option.
 _QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
 #: Over TLS small buffers (PDU headers) are joined up to this size before a write:
 #: each write is a TLS record, and SSLSocket has no sendmsg().
 _TLS_BATCH: Final = 64 * 1024
+#: Plain TCP on Linux: timeouts are the kernel's (SO_RCVTIMEO/SO_SNDTIMEO) on a
+#: blocking socket. A Python socket timeout costs a poll() before every send and
+#: receive -- two system calls per C-STORE for nothing.
+_KERNEL_TIMEOUTS: Final = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
+_TIMEVAL: Final = struct.Struct("@ll")
 
 
 def _describe(exc: OSError) -> str:
@@ -53,15 +66,25 @@ class Transport:
         self.sock = sock
         self.peer = peer
         self.server_hostname = server_hostname
-        self.is_tls = isinstance(sock, ssl.SSLSocket)
+        ssl_module = sys.modules.get("ssl")  # not imported: cannot be a TLS socket
+        self.is_tls = ssl_module is not None and isinstance(sock, ssl_module.SSLSocket)
         self._closed = False
         self._timeout: float | str | None = "unset"
+        self._kernel_timeouts = _KERNEL_TIMEOUTS and not self.is_tls
+        if self._kernel_timeouts:
+            sock.settimeout(None)  # blocking: no poll() before each call
+        # Received bytes land here (recv_into): recv(n) would allocate n bytes
+        # each time -- mmap, mremap and munmap per response for 256 KiB.
+        self._recv_buffer = bytearray(_RECV_BUFFER)
         self._received_any = False
         self._has_sendmsg = hasattr(sock, "sendmsg") and not self.is_tls
         #: True when a send() was cut short after part of its bytes went out
         #: (timeout, Ctrl-C): the stream stops inside a PDU, so an A-ABORT
         #: written now would be read as part of it -- only closing is clean.
         self.torn = False
+        #: Set by :meth:`interrupt` (from another thread): the driver stops at
+        #: the next PDU boundary.
+        self.interrupted = False
 
     @classmethod
     def connect(
@@ -98,7 +121,10 @@ class Transport:
         """
         peer = f"{host}:{port}"
         try:
-            infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+            # An ASCII name goes as bytes: a str is IDNA-encoded first, and
+            # importing that codec is a millisecond of every start.
+            name: str | bytes = host.encode("ascii") if host.isascii() else host
+            infos = socket.getaddrinfo(name, port, family, socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise TransportError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
         last: OSError | None = None
@@ -135,8 +161,11 @@ class Transport:
 
     def describe_tls(self) -> str | None:
         """``TLSv1.3, TLS_AES_256_GCM_SHA384, peer certificate CN=...`` (None without TLS)."""
-        if not isinstance(self.sock, ssl.SSLSocket):
+        if not self.is_tls:
             return None
+        import ssl
+
+        assert isinstance(self.sock, ssl.SSLSocket)
         cipher = self.sock.cipher()
         text = f"{self.sock.version()}, {cipher[0] if cipher else 'no cipher'}"
         cert = self.sock.getpeercert()
@@ -148,6 +177,8 @@ class Transport:
         return text
 
     def _tls_error(self, exc: BaseException) -> TlsError:
+        import ssl
+
         from storescu.tls import describe_ssl_error
 
         ctx = self.sock.context if isinstance(self.sock, ssl.SSLSocket) else None
@@ -164,6 +195,8 @@ class Transport:
 
     def _pending_tls_error(self) -> TlsError | None:
         """After a failed write: an alert the peer sent before closing, if any."""
+        import ssl
+
         try:
             self._set_timeout(0.5)
             self.sock.recv(_RECV_SIZE)
@@ -196,8 +229,11 @@ class Transport:
             start = 0
             while start < len(pending):
                 batch = pending[start : start + _IOV_MAX]
+                # Torn until the last buffer is out; set before the call: a blocking
+                # sendmsg cut short by a signal returns part of it, and the
+                # KeyboardInterrupt may come before the next line.
+                self.torn = True
                 sent = sock.sendmsg(batch)
-                self.torn = True  # until the last buffer is out
                 # Skip what went out; keep the unsent tail of a partial buffer.
                 for view in batch:
                     size = len(view)
@@ -208,7 +244,7 @@ class Transport:
                     pending[start] = view[sent:]
                     break
             self.torn = False
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_SNDTIMEO
             raise TimeoutError_(
                 f"socket timeout: {self.peer} accepted no data for {timeout:g} s", "socket"
             ) from exc
@@ -249,26 +285,37 @@ class Transport:
         """
         try:
             self._set_timeout(timeout)
-            data = self.sock.recv(_RECV_SIZE)
+            buffer = self._recv_buffer
+            size = self.sock.recv_into(buffer)
+            data = bytes(memoryview(buffer)[:size])
             if _QUICKACK is not None and data:
                 # Acknowledge at once instead of after the delayed-ACK timer
                 # (about 40 ms): peers that keep Nagle on (Orthanc as Debian
                 # starts it) hold back the rest of a response until our ACK.
                 # Linux resets the flag after every ACK, so it is set per read.
                 self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: SO_RCVTIMEO
             raise TimeoutError_(
                 f"{kind} timeout: no answer from {self.peer} within {timeout:g} s", kind
             ) from exc
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-            return b""  # closed without (or with) close_notify: an A-P-ABORT either way
-        except ssl.SSLError as exc:
-            # An alert, e.g. TLS 1.3 "certificate required" at the first read.
-            raise self._tls_error(exc) from exc
         except OSError as exc:
+            if self.is_tls:
+                import ssl
+
+                if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+                    return b""  # closed without (or with) close_notify: an A-P-ABORT either way
+                if isinstance(exc, ssl.SSLError):
+                    # An alert, e.g. TLS 1.3 "certificate required" at the first read.
+                    raise self._tls_error(exc) from exc
+            if self.interrupted:
+                raise TransportError("interrupted") from exc
             if exc.errno in (errno.ECONNRESET, errno.EPIPE):
                 return b""
             raise TransportError(f"receiving from {self.peer} failed: {_describe(exc)}") from exc
+        if not data and self.interrupted:
+            # Our own shutdown (interrupt()), not the peer closing: the
+            # association ends with an A-ABORT from us, not an A-P-ABORT.
+            raise TransportError("interrupted")
         if not self._received_any and data:
             self._received_any = True
             # PDU types are 01..07; 0x15/0x16 0x03 starts a TLS alert/handshake record.
@@ -278,6 +325,20 @@ class Transport:
                     "(use +tls KEY CERT or +tla)"
                 )
         return data
+
+    def interrupt(self) -> None:
+        """Make a blocked or later :meth:`receive` fail at once; callable from any thread.
+
+        Only the reading side is shut down (Linux wakes a thread blocked in
+        recv), so the thread that owns the association can still write an
+        A-ABORT at a PDU boundary. Used to stop the workers of a parallel run
+        on Ctrl-C: signals reach only the main thread.
+        """
+        self.interrupted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RD)
+        except OSError:
+            pass
 
     def unsent(self) -> int | None:
         """Bytes written but not yet acknowledged by the peer, or None where unknown.
@@ -298,7 +359,14 @@ class Transport:
         # settimeout() is a system call's worth of work; a run sets the same
         # two or three values thousands of times.
         if timeout != self._timeout:
-            self.sock.settimeout(timeout)
+            if self._kernel_timeouts:
+                # 0 means "no timeout" to the kernel; tiny positive values must not round to it.
+                seconds = 0.0 if timeout is None else max(timeout, 1e-6)
+                value = _TIMEVAL.pack(int(seconds), int((seconds % 1) * 1_000_000))
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, value)
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, value)
+            else:
+                self.sock.settimeout(timeout)
             self._timeout = timeout
 
     def close(self) -> None:

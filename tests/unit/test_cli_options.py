@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +100,7 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--retry": 1,
     "--retry-delay": 1,
     "--resend-unknown": 0,
+    "--parallel": 1,
     "--echo": 0,
     "--probe": 0,
     "--check-hostname": 0,
@@ -306,6 +306,7 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--retry": (["3"], {"retries": 3}),
     "--retry-delay": (["0.5"], {"retry_delay": 0.5}),
     "--resend-unknown": ([], {"resend_unknown": True}),
+    "--parallel": (["4"], {"parallel": 4}),
     "--echo": ([], {"echo": True}),
     "--probe": ([], {"probe": True}),
     "--uid-padding": ([], {"uid_padding": True}),
@@ -343,9 +344,9 @@ def test_supported_option_and_its_alias(long: str) -> None:
     for spelling in spec(long).spellings:
         options = parse(spelling, *values)
         changed = {
-            f.name: getattr(options, f.name)
-            for f in dataclasses.fields(Options)
-            if getattr(options, f.name) != getattr(default, f.name) and f.name != "args_expanded"
+            name: getattr(options, name)
+            for name in Options.fields()
+            if getattr(options, name) != getattr(default, name) and name != "args_expanded"
         }
         want = {k: v for k, v in expected.items() if getattr(default, k) != v}
         assert changed == want, spelling
@@ -370,7 +371,7 @@ def test_table_matches_dcmtk_spellings_and_arity() -> None:
 
 
 def test_supported_destinations_are_options_fields() -> None:
-    fields = {f.name for f in dataclasses.fields(Options)}
+    fields = set(Options.fields())
     for row in OPTION_TABLE:
         if row.pending_topic is None and row.dest is not None:
             assert row.dest in fields, row.long
@@ -389,9 +390,9 @@ def test_bad_table_rows_are_refused() -> None:
     with pytest.raises(ValueError):
         OptionSpec(None, "-x", "no long prefix")
     with pytest.raises(ValueError):
-        dataclasses.replace(spec("-v"), status="later")
+        spec("-v").replace(status="later")
     with pytest.raises(ValueError):
-        dataclasses.replace(spec("-v"), args=("N",))
+        spec("-v").replace(args=("N",))
 
 
 # ----------------------------------------------------------- last one wins, pairs
@@ -729,7 +730,7 @@ def test_last_of_a_pair_wins_for_the_new_pairs() -> None:
 
 @pytest.mark.parametrize("word", ["-tls", "--disable-tls", "+u", "--enable-new-vr"])
 def test_accepted_defaults_are_no_ops(word: str) -> None:
-    assert parse(word) == dataclasses.replace(parse(), args_expanded=(word, *BASE))
+    assert parse(word) == parse().replace(args_expanded=(word, *BASE))
 
 
 # ------------------------------------------------------------- help and version
@@ -854,13 +855,37 @@ def test_import_is_cheap() -> None:
 
 
 def test_exit_codes() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 3, 10, 130]
+    assert [int(c) for c in ExitCode] == [0, 1, 3, 10, 130, 143]
     assert exit_code_for_status(0xA700) == 167
     assert exit_code_for_status(0xC000) == 192
     assert exit_code_for_status(0xA900) == 169
     assert exit_code_for_status(0x0122) == 1
     assert exit_code_for_status(0x0005) == ExitCode.FAILURE  # never 0 for a failure
-    for code in ("0 ", "1 ", "3 ", "10 ", "N ", "130 "):
+    for code in ("0 ", "1 ", "3 ", "10 ", "N ", "130 ", "143 "):
         assert f"\n  {code}" in EXIT_CODES_TEXT
     assert "0xA700 -> 167" in EXIT_CODES_TEXT
     assert "DCMTK exits 0 here" in EXIT_CODES_TEXT
+
+
+def test_options_is_frozen_and_compares_by_value() -> None:
+    options = parse()
+    with pytest.raises(AttributeError):
+        options.repeat = 2  # type: ignore[misc]
+    assert options == parse() and hash(options) == hash(parse())
+    assert options.replace(repeat=3).repeat == 3 and options.repeat == 1
+    assert options.replace(repeat=3) != options
+    with pytest.raises(TypeError):
+        Options("h", 1, (), no_such_field=1)
+    assert Options.fields()[:3] == ("peer", "port", "files")
+    assert "Options(peer=" in repr(options)
+
+
+def test_parsing_does_not_import_argparse() -> None:
+    code = (
+        "import sys\n"
+        "from storescu.cli.options import parse_args\n"
+        "parse_args(['-v', '-P', '2', '+IR', '4', 'host', '104', 'a.dcm'])\n"
+        "assert 'argparse' not in sys.modules, 'argparse imported'\n"
+        "assert 'dataclasses' not in sys.modules, 'dataclasses imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -28,14 +28,11 @@ Importing this module is cheap (no pydicom; the parser is built on first use).
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import os
 import re
 import sys
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeAlias
@@ -52,6 +49,8 @@ from storescu.constants import (
 from storescu.errors import UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from storescu.rewrite import Override
 
 __all__ = [
@@ -81,9 +80,14 @@ _INT32_MAX: Final = 2**31 - 1
 # ------------------------------------------------------------------------ results
 
 
-@dataclass(frozen=True)
 class Options:
-    """Everything the command line asked for, validated. Built by :func:`parse_args`."""
+    """Everything the command line asked for, validated. Built by :func:`parse_args`.
+
+    Frozen. A plain class, not a dataclass: a dataclass of a hundred fields
+    compiles its generated methods at every start (about 5 ms of the ~40 ms
+    a one-file run may take); these are compiled once, into the bytecode cache.
+    :meth:`fields` and :meth:`replace` stand in for :mod:`dataclasses`' own.
+    """
 
     peer: str
     port: int
@@ -145,6 +149,7 @@ class Options:
     retries: int = 0
     retry_delay: float = 1.0
     resend_unknown: bool = False
+    parallel: int = 1  # -P: associations at once (storescu.parallel)
     echo: bool = False
     probe: bool = False
     # Dataset rewriting; storescu.rewrite.RewriteOptions has the meaning of each.
@@ -166,13 +171,75 @@ class Options:
     report: str | None = None
     progress: str = "auto"  # "on" (--progress), "off" (--no-progress)
 
+    def __init__(self, peer: str, port: int, files: tuple[str, ...], **values: Any) -> None:
+        unknown = set(values) - _FIELDS
+        if unknown:
+            raise TypeError(f"unknown Options field(s): {', '.join(sorted(unknown))}")
+        store = object.__setattr__
+        store(self, "peer", peer)
+        store(self, "port", port)
+        store(self, "files", files)
+        for name, value in values.items():
+            store(self, name, value)  # the others keep the class defaults
 
-@dataclass(frozen=True)
+    @classmethod
+    def fields(cls) -> tuple[str, ...]:
+        """The field names, in declaration order."""
+        return _FIELD_ORDER
+
+    def replace(self, **changes: Any) -> Options:
+        """A copy with `changes` (as :func:`dataclasses.replace`)."""
+        values = {name: getattr(self, name) for name in _FIELD_ORDER}
+        values.update(changes)
+        peer, port, files = values.pop("peer"), values.pop("port"), values.pop("files")
+        return Options(peer, port, files, **values)
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELD_ORDER)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Options):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELD_ORDER)
+        return f"Options({shown})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: Options is frozen")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: Options is frozen")
+
+
+# Under ``from __future__ import annotations`` these are the names, in order.
+_FIELD_ORDER: Final[tuple[str, ...]] = tuple(Options.__annotations__)
+_FIELDS: Final = frozenset(_FIELD_ORDER)
+
+
 class InfoRequest:
     """``--help``, ``--version``, ``+ph`` or ``+cc`` (or no arguments): print ``text``, exit 0."""
 
-    kind: Literal["help", "version", "profiles", "ciphers"]
-    text: str
+    __slots__ = ("kind", "text")
+
+    def __init__(self, kind: Literal["help", "version", "profiles", "ciphers"], text: str) -> None:
+        self.kind = kind
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InfoRequest):
+            return NotImplemented
+        return (self.kind, self.text) == (other.kind, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text))
+
+    def __repr__(self) -> str:
+        return f"InfoRequest(kind={self.kind!r}, text=<{len(self.text)} characters>)"
 
 
 ParseResult: TypeAlias = Options | InfoRequest
@@ -181,7 +248,6 @@ ParseResult: TypeAlias = Options | InfoRequest
 # -------------------------------------------------------------------- the table
 
 
-@dataclass(frozen=True)
 class OptionSpec:
     """One row of the option table.
 
@@ -191,34 +257,88 @@ class OptionSpec:
     ``conflicts`` names long options this one may not be combined with.
     ``multiple``: every occurrence counts (``+cf A +cf B``); the destination
     holds a tuple of the values in order instead of the last one.
+
+    A plain class with slots (not a dataclass, for start-up time, as
+    :class:`Options`); treat it as frozen and use :meth:`replace`.
     """
 
-    short: str | None
-    long: str
-    help: str
-    dest: str | None = None
-    const: object = True
-    args: tuple[str, ...] = ()
-    arg_help: str = ""
-    kind: str = "str"
-    minimum: int | None = None
-    maximum: int | None = None
-    conflicts: tuple[str, ...] = ()
-    multiple: bool = False
-    status: str = "supported"
-    group: str = ""
-    subgroup: str = ""
+    __slots__ = (
+        "arg_help",
+        "args",
+        "conflicts",
+        "const",
+        "dest",
+        "group",
+        "help",
+        "kind",
+        "long",
+        "maximum",
+        "minimum",
+        "multiple",
+        "short",
+        "status",
+        "subgroup",
+    )
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        short: str | None,
+        long: str,
+        help: str,
+        dest: str | None = None,
+        const: object = True,
+        args: tuple[str, ...] = (),
+        arg_help: str = "",
+        kind: str = "str",
+        minimum: int | None = None,
+        maximum: int | None = None,
+        conflicts: tuple[str, ...] = (),
+        multiple: bool = False,
+        status: str = "supported",
+        group: str = "",
+        subgroup: str = "",
+    ) -> None:
+        self.short = short
+        self.long = long
+        self.help = help
+        self.dest = dest
+        self.const = const
+        self.args = args
+        self.arg_help = arg_help
+        self.kind = kind
+        self.minimum = minimum
+        self.maximum = maximum
+        self.conflicts = conflicts
+        self.multiple = multiple
+        self.status = status
+        self.group = group
+        self.subgroup = subgroup
         # Catch table typos at import time rather than as odd parses later.
-        if not self.long.startswith("--"):
-            raise ValueError(f"{self.long}: long names start with --")
-        if self.short is not None and self.short[:1] not in "-+":
-            raise ValueError(f"{self.short}: short names start with - or +")
-        if self.status != "supported" and not self.status.startswith("pending:"):
-            raise ValueError(f"{self.long}: bad status {self.status!r}")
-        if self.args and not self.arg_help:
-            raise ValueError(f"{self.long}: an option with arguments needs arg_help")
+        if not long.startswith("--"):
+            raise ValueError(f"{long}: long names start with --")
+        if short is not None and short[:1] not in "-+":
+            raise ValueError(f"{short}: short names start with - or +")
+        if status != "supported" and not status.startswith("pending:"):
+            raise ValueError(f"{long}: bad status {status!r}")
+        if args and not arg_help:
+            raise ValueError(f"{long}: an option with arguments needs arg_help")
+
+    def replace(self, **changes: Any) -> OptionSpec:
+        """A copy with `changes` (as :func:`dataclasses.replace`)."""
+        values = {name: getattr(self, name) for name in self.__slots__}
+        values.update(changes)
+        return OptionSpec(**values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OptionSpec):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((self.short, self.long))
+
+    def __repr__(self) -> str:
+        return f"OptionSpec({self.short!r}, {self.long!r}, status={self.status!r})"
 
     @property
     def spellings(self) -> tuple[str, ...]:
@@ -231,11 +351,15 @@ class OptionSpec:
 
 
 def _in(group: str, subgroup: str, *rows: OptionSpec) -> tuple[OptionSpec, ...]:
-    return tuple(dataclasses.replace(r, group=group, subgroup=subgroup) for r in rows)
+    for row in rows:  # the rows are made for this table only: set in place
+        row.group, row.subgroup = group, subgroup
+    return rows
 
 
 def _pending(topic: str, *rows: OptionSpec) -> tuple[OptionSpec, ...]:
-    return tuple(dataclasses.replace(r, status=f"pending:{topic}") for r in rows)
+    for row in rows:
+        row.status = f"pending:{topic}"
+    return rows
 
 
 _GENERAL: Final = "general options"
@@ -689,6 +813,20 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
             "outcome is unknown (lost while awaiting\nits response)",
             "resend_unknown",
         ),
+        _O(
+            "-P",
+            "--parallel",
+            "send over N associations at once (default:\n"
+            "1; DCMTK has no such option): reports stay\n"
+            "in input order; halting stops handing out\n"
+            "files, the stores under way finish",
+            "parallel",
+            args=("N",),
+            arg_help="N: integer 1..64",
+            kind="int",
+            minimum=1,
+            maximum=64,
+        ),
         _O(None, "--echo", "only verify the peer with C-ECHO (no files)", "echo"),
         _O(
             None,
@@ -1004,28 +1142,29 @@ _SEP: Final = "\0"
 # ----------------------------------------------------------------------- parsing
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise UsageError(message or f"argument parser exited with status {status}")
-
-
 def _split_values(word: str) -> tuple[str, ...]:
     return tuple(word.split(_SEP)[1:])
 
 
 @lru_cache(maxsize=1)
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argparse parser generated from :data:`OPTION_TABLE` (built once).
+    """Return an argparse parser generated from :data:`OPTION_TABLE` (built once).
 
-    It knows every spelling; :func:`parse_args` feeds it the scanned options in
-    ``--long[=value]`` form. Defaults are suppressed so the namespace holds only
-    what the command line set; the rest comes from :class:`Options`' defaults.
+    :func:`parse_args` does not use it any more (building it took about as
+    long as a one-file run may take in all); it stays as a cross-check that
+    argparse with ``prefix_chars="-+"`` accepts every spelling of the table.
     """
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse that raises instead of printing and exiting."""
+
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message)
+
+        def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+            raise UsageError(message or f"argument parser exited with status {status}")
+
     parser = _Parser(
         prog="storescu",
         prefix_chars="-+",
@@ -1050,11 +1189,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@dataclass(frozen=True)
 class _Occurrence:
-    spec: OptionSpec
-    spelling: str
-    values: tuple[str, ...]
+    __slots__ = ("spec", "spelling", "values")
+
+    def __init__(self, spec: OptionSpec, spelling: str, values: tuple[str, ...]) -> None:
+        self.spec = spec
+        self.spelling = spelling
+        self.values = values
 
 
 def split_command_file(text: str) -> list[str]:
@@ -1238,9 +1379,6 @@ def _parse_port(text: str) -> int:
     return port
 
 
-_FIELDS: Final = frozenset(f.name for f in dataclasses.fields(Options))
-
-
 def parse_args(argv: Sequence[str]) -> ParseResult:
     """Parse the command line (without the program name).
 
@@ -1279,8 +1417,6 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
         if len(operands) <= index:
             raise UsageError(f"missing parameter {name[0]}")
 
-    namespace = build_parser().parse_args(_for_argparse(occurrences))
-    parsed = vars(namespace)
     # The row that set a destination last decides how its value converts
     # (-ll's argument versus -v's constant share "log_level").
     last: dict[str, _Occurrence] = {}
@@ -1291,8 +1427,9 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
     for dest, occ in last.items():
         if dest not in _FIELDS:
             raise AssertionError(f"{occ.spec.long}: dest {dest!r} is not an Options field")
-        value = parsed[dest]
-        values[dest] = _convert(occ, value) if occ.spec.args else value
+        # The last occurrence decides (a +x/-x pair shares one destination, the
+        # last one wins, as in DCMTK): its converted values, or its constant.
+        values[dest] = _convert(occ, occ.values) if occ.spec.args else occ.spec.const
         if occ.spec.multiple:
             values[dest] = tuple(_convert(o, o.values) for o in occurrences if o.spec.dest == dest)
     _check_tls(occurrences, values)
@@ -1371,18 +1508,6 @@ def _check_tls(occurrences: Sequence[_Occurrence], values: dict[str, Any]) -> No
         raise UsageError(f"option +cs not allowed with {profile}")
     if values.get("tls_check_hostname") and values.get("tls_verify_peer") == "ignore":
         raise UsageError("option --check-hostname not allowed with -ic")
-
-
-def _for_argparse(occurrences: Iterable[_Occurrence]) -> list[str]:
-    words = []
-    for occ in occurrences:
-        if occ.values:
-            # The leading separator keeps argparse from seeing a bare "--"
-            # value, which it would drop as an end-of-options marker.
-            words.append(f"{occ.spec.long}={_SEP}{_SEP.join(occ.values)}")
-        else:
-            words.append(occ.spec.long)
-    return words
 
 
 # -------------------------------------------------------------------- help text

@@ -42,9 +42,9 @@ def send(
     KeyboardInterrupt
         After the report, renames and summary are complete.
     """
+    from storescu.errors import ReportError
     from storescu.inputs import FileListReader, InputOptions, open_inputs
-    from storescu.report import ReportError
-    from storescu.sender import Sender
+    from storescu.sender import make_sender
     from storescu.summary import ProgressBar, Tally, summary_line
 
     sent = _skip_sent(options)
@@ -78,7 +78,7 @@ def send(
         file_list=FileListReader(file_list) if file_list is not None else None,
         sent=sent,
     )
-    sender = Sender(
+    sender = make_sender(
         options.peer, options.port, settings, send_options, on_result, keep_results=False
     )
     result = sender.run_result

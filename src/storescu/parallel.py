@@ -1,0 +1,761 @@
+"""Parallel associations (``-P N``): one run's inputs sent over N associations at once.
+
+Theory of operation
+-------------------
+One association is strictly request/response (no asynchronous operations
+are negotiated, PS3.7 D.3.3.3): each C-STORE waits for the peer to store the
+instance and answer. A peer that ingests slowly per instance (a PACS writing
+to a database) or a link with a long round trip keeps one association idle
+most of the time; N associations keep N stores under way.
+
+:class:`ParallelSender` is a :class:`~storescu.sender.Sender` whose run loop
+is the same -- reading the inputs, planning batches of at most 128 contexts,
+halting, accounting on Ctrl-C -- except for the one step that sends an input
+(``_process``): it hands the input to a pool of N worker threads instead.
+Each worker is a Sender too, with its own
+:class:`~storescu.client.StoreAssociation` (the sans-IO core is per
+association), opened for its first input, renewed when the batch's proposal
+changes, released (or aborted, ``--abort``) at the end; ``--retry`` works per
+association. The calling thread (the coordinator) never sends.
+
+What stays exactly as with one association:
+
+* Accounting: every input gets exactly the rows it would get (one per
+  ``--repeat``), by the same rules. Rows are numbered when their input is
+  taken and delivered -- to ``RunResult.results``, the counts and
+  ``on_result`` -- in *sending order* (input order; batch by batch past 128
+  contexts), always from the calling thread, whatever order the stores
+  complete in. Only ``association``, ``message_id``, ``seconds`` and the
+  report's ``time`` differ.
+* Invented identities (``+II`` ...): DCMTK's counters advance in input order.
+  A send takes its identity only after every earlier send took one or turned
+  out to need none (no presentation context, cannot be converted), so each
+  input gets the counters it gets on one association. (Such sends wait for
+  each other at that point; their transfers still overlap.)
+* The repeats of an input go one after the other on one association.
+
+What differs, by necessity:
+
+* Halting (DCMTK's default): after an unsuccessful store no input is handed
+  out any more; the stores already under way on the other associations
+  finish and are reported as what they are; every input not handed out is
+  not-sent. So up to N - 1 inputs after the failed one may have been sent,
+  where one association sends none. An invalid input halts exactly: the
+  inputs before it finish first and none after it is handed out.
+* A peer that refuses some associations (a limit on concurrent ones): a
+  worker whose first association fails while another worker can go on gives
+  its input back and retires (a warning, not a fatal error); the run goes on
+  with fewer associations. When none can associate, the run fails as with
+  one association.
+* Ctrl-C / SIGTERM: each worker stops at once -- a blocked read is woken by
+  shutting down the socket's reading side, a transfer stops at its next PDU
+  boundary -- and its association is aborted. Each input being sent is then
+  accounted as one association accounts its input (failed-outcome-unknown
+  once its request went out, else not-sent), everything else as not-sent.
+* Messages (``-v``) of the associations interleave; the report is the
+  ordered record.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from itertools import chain
+from typing import TYPE_CHECKING, Final
+
+from storescu.sender import (
+    FileResult,
+    ResultCallback,
+    Sender,
+    SendOptions,
+    _Item,
+    _Step,
+)
+
+if TYPE_CHECKING:
+    from storescu.client import AssociationSettings
+    from storescu.pdu import PresentationContextRQ
+    from storescu.rewrite import Identity, Inventor
+
+__all__ = ["ParallelSender"]
+
+log = logging.getLogger("storescu")
+
+#: Seconds the workers get to stop by themselves on Ctrl-C before their
+#: sockets are shut down completely (a write blocked on a peer that stopped
+#: reading), then the seconds after which one that still runs is left behind.
+_STOP_GRACE: Final = 0.5
+_STOP_LIMIT: Final = 2.0
+#: How many inputs may be numbered but not yet delivered, per association:
+#: bounds what waits behind a slow store (results are small).
+_SPAN_PER_WORKER: Final = 16
+_MIN_SPAN: Final = 64
+
+
+class _Stopped(BaseException):
+    """Raised in a worker when the run stops: unwind without recording anything.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    on the way (the rewriter wraps pydicom's errors) swallows it.
+    """
+
+
+class _HandBack(BaseException):
+    """A worker's first association failed while others can go on: give the input back."""
+
+
+class _Job:
+    """One input handed out: its number in sending order, its batch, its send numbers."""
+
+    __slots__ = ("contexts", "item", "items", "repeat", "send_base", "seq")
+
+    def __init__(
+        self,
+        seq: int,
+        item: _Item,
+        contexts: tuple[PresentationContextRQ, ...],
+        items: list[_Item],
+        send_base: int,
+        repeat: int,
+    ) -> None:
+        self.seq = seq
+        self.item = item
+        self.contexts = contexts
+        self.items = items
+        self.send_base = send_base
+        self.repeat = repeat
+
+    @property
+    def sends(self) -> range:
+        """The send numbers of the input's repeats (Sender._send_item counts from send_base)."""
+        return range(self.send_base + 1, self.send_base + 1 + self.repeat)
+
+
+class _JobBox:
+    """Inputs handed out and not yet taken by a worker: FIFO, hand-backs in front.
+
+    A worker takes a job and becomes its owner in one locked step, so the
+    coordinator always finds a job either here or with a worker.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: deque[_Job] = deque()
+        self._cond = threading.Condition()
+        self._closed = False  # the run ended: workers leave
+        self._frozen = False  # a worker stopped the run: nothing more is taken
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def put(self, job: _Job, *, front: bool = False) -> None:
+        with self._cond:
+            if front:
+                self._jobs.appendleft(job)
+            else:
+                self._jobs.append(job)
+            self._cond.notify()
+
+    def take(self, worker: _Worker, stop: threading.Event) -> _Job | None:
+        """The next job for `worker` (recorded as its job), or None when it should leave."""
+        with self._cond:
+            while not self._jobs or self._frozen:
+                if self._closed or self._frozen or stop.is_set():
+                    return None
+                self._cond.wait()
+            if stop.is_set():
+                return None
+            job = self._jobs.popleft()
+            worker.job = job
+            return job
+
+    def drain(self) -> list[_Job]:
+        """Take back every job not taken yet, in sending order."""
+        with self._cond:
+            jobs = sorted(self._jobs, key=lambda job: job.seq)
+            self._jobs.clear()
+            return jobs
+
+    def freeze(self) -> None:
+        with self._cond:
+            self._frozen = True
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class _IdentityTurns:
+    """Hands out invented identities (``+II``) in send order across the workers.
+
+    Every send number of every input handed out is *resolved* exactly once:
+    by taking an identity (:meth:`take`) or by :meth:`resolve` (the send
+    needed none, never happened, or was taken back). A send takes its
+    identity only when all lower numbers are resolved, so the inventor's
+    counters see the sends in the order one association would make them.
+    """
+
+    def __init__(self, inventor: Inventor, stop: threading.Event) -> None:
+        self._inventor = inventor
+        self._stop = stop
+        self._cond = threading.Condition()
+        self._next = 1  # the lowest send number not resolved yet
+        self._resolved: set[int] = set()  # resolved numbers above _next
+
+    def take(self, send: int) -> Identity:
+        with self._cond:
+            while self._next != send:
+                if self._stop.is_set():
+                    raise _Stopped
+                if send < self._next or send in self._resolved:
+                    raise RuntimeError(f"identity of send {send} taken twice")
+                self._cond.wait()
+            identity = self._inventor.next()
+            self._mark(send)
+            return identity
+
+    def resolve(self, sends: range) -> None:
+        with self._cond:
+            for send in sends:
+                if send >= self._next and send not in self._resolved:
+                    self._mark(send)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _mark(self, send: int) -> None:
+        if send != self._next:
+            self._resolved.add(send)
+            return
+        self._next += 1
+        while self._next in self._resolved:
+            self._resolved.remove(self._next)
+            self._next += 1
+        self._cond.notify_all()
+
+
+def _turn_inventor(turns: _IdentityTurns, worker: _Worker) -> Inventor:
+    """An Inventor for `worker`'s rewriter that takes its turn before each identity."""
+    from storescu.rewrite import Inventor
+
+    class _TurnInventor(Inventor):
+        def __init__(self) -> None:  # the counters live in the shared inventor
+            pass
+
+        def next(self) -> Identity:
+            # Sender._send_item numbers each send before making it.
+            return turns.take(worker._sends)
+
+    return _TurnInventor()
+
+
+# What a worker tells the coordinator (see ParallelSender._handle).
+
+
+class _Row:
+    __slots__ = ("result", "seq")
+
+    def __init__(self, seq: int, result: FileResult) -> None:
+        self.seq, self.result = seq, result
+
+
+class _Done:
+    __slots__ = ("job", "step", "worker")
+
+    def __init__(self, worker: _Worker, job: _Job, step: _Step) -> None:
+        self.worker, self.job, self.step = worker, job, step
+
+
+class _HandedBack:
+    __slots__ = ("job", "worker")
+
+    def __init__(self, worker: _Worker, job: _Job) -> None:
+        self.worker, self.job = worker, job
+
+
+class _Crashed:
+    __slots__ = ("error", "worker")
+
+    def __init__(self, worker: _Worker, error: BaseException) -> None:
+        self.worker, self.error = worker, error
+
+
+class _Left:
+    """The worker stopped (Ctrl-C); its job stays for the coordinator to account."""
+
+    __slots__ = ("worker",)
+
+    def __init__(self, worker: _Worker) -> None:
+        self.worker = worker
+
+
+_Event = _Row | _Done | _HandedBack | _Crashed | _Left
+
+
+class _Worker(Sender):
+    """One association of a parallel run, in its own thread.
+
+    Its inputs come from the coordinator's job box; its results go back to
+    the coordinator, which numbers and delivers them. Everything else --
+    opening, retrying, sending, repeating, converting, rewriting -- is the
+    plain Sender's.
+    """
+
+    def __init__(self, boss: ParallelSender, number: int) -> None:
+        super().__init__(boss.host, boss.port, boss.settings, boss.options, keep_results=False)
+        self._boss = boss
+        self._stop = boss._stop
+        self.number = number
+        self.job: _Job | None = None
+        self.ever_associated = False
+        self.thread = threading.Thread(
+            target=self._loop, name=f"storescu-association-{number}", daemon=True
+        )
+        turns = boss._turns
+        if turns is not None and self._rewriter is not None:
+            from storescu.rewrite import Rewriter
+
+            self._rewriter = Rewriter(self._rewriter.options, _turn_inventor(turns, self))
+
+    # ---------------------------------------------------------------- thread
+
+    def _loop(self) -> None:
+        boss = self._boss
+        try:
+            while (job := boss._box.take(self, self._stop)) is not None:
+                self._current, self._current_rows, self._in_flight = job.item, 0, None
+                self._sends = job.send_base
+                try:
+                    step = self._process(job.item, job.contexts, job.items)
+                except _HandBack:
+                    self.job = self._current = None
+                    boss._box.put(job, front=True)
+                    boss._post(_HandedBack(self, job))
+                    return
+                boss._resolve(job)
+                if step is not _Step.CONTINUE:
+                    boss._box.freeze()  # hand out nothing more, at once
+                self.job = self._current = None
+                boss._post(_Done(self, job, step))
+        except _Stopped:
+            boss._post(_Left(self))
+            return
+        except BaseException as exc:  # a bug: the coordinator accounts and re-raises
+            boss._post(_Crashed(self, exc))
+            return
+        try:
+            self._end_association()  # release: the workers do it side by side
+        except BaseException as exc:
+            boss._post(_Crashed(self, exc))
+
+    # ------------------------------------------------------ Sender overrides
+
+    def _record(self, result: FileResult) -> None:
+        if self._stop.is_set() and threading.current_thread() is self.thread:
+            # Stopping: the coordinator accounts for this input (as on Ctrl-C).
+            raise _Stopped
+        job = self.job
+        assert job is not None
+        self._boss._post(_Row(job.seq, result))
+        self._current_rows += 1
+        self._in_flight = None
+
+    def _attempt(self, item: _Item) -> tuple[FileResult, bool]:
+        if self._stop.is_set():
+            raise _Stopped
+        return super()._attempt(item)
+
+    def _sleep(self, seconds: float) -> None:
+        if self._stop.wait(seconds):
+            raise _Stopped
+
+    def _number_association(self) -> int:
+        return self._boss._number_association()
+
+    def _associate(self, contexts: tuple[PresentationContextRQ, ...]) -> bool:
+        if self._stop.is_set():
+            raise _Stopped
+        may_retire = not self.ever_associated and self._boss._others_alive(self)
+        self._failure_level = logging.WARNING if may_retire else logging.CRITICAL
+        if super()._associate(contexts):
+            self.ever_associated = True
+            self._boss._associated()
+            if self._stop.is_set():
+                raise _Stopped
+            return True
+        if not self.ever_associated and self._boss._retire(self):
+            raise _HandBack
+        return False
+
+    def _stop_inspecting(self) -> None:
+        pass  # the coordinator owns the input stream
+
+
+class ParallelSender(Sender):
+    """A :class:`~storescu.sender.Sender` that sends over ``options.parallel`` associations.
+
+    Parameters are those of :class:`~storescu.sender.Sender`; see the module
+    docstring for what is kept and what differs. ``on_result`` is called from
+    the thread that calls :meth:`run`, in sending order.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        settings: AssociationSettings,
+        options: SendOptions,
+        on_result: ResultCallback | None = None,
+        keep_results: bool = True,
+    ) -> None:
+        super().__init__(host, port, settings, options, on_result, keep_results)
+        self._size = max(1, options.parallel)
+        self._span = max(_MIN_SPAN, _SPAN_PER_WORKER * self._size)
+        self._stop = threading.Event()
+        self._box = _JobBox()
+        self._lock = threading.Lock()  # the counters below that workers change
+        self._live = 0  # workers not retired
+        self._established = 0  # associations opened successfully
+        self._workers: list[_Worker] = []
+        self._abandoned: set[_Worker] = set()
+        self._turns: _IdentityTurns | None = None
+        if self._rewriter is not None and self._rewriter.inventor is not None:
+            self._turns = _IdentityTurns(self._rewriter.inventor, self._stop)
+        # Worker -> coordinator messages: a deque (atomic append/popleft) and a bell.
+        self._inbox: deque[_Event] = deque()
+        self._bell = threading.Event()
+        # Sending order: every input taken gets a number (seq); rows wait in
+        # _pending until every lower number is finished, then are delivered.
+        self._next_seq = 0
+        self._seqs: dict[int, tuple[_Item, int]] = {}  # id(input) -> (input, seq)
+        self._pending: dict[int, deque[FileResult]] = {}
+        self._finished: set[int] = set()
+        self._next_out = 0
+        self._held: _Item | None = None  # the input the coordinator records itself
+        self._held_seq = -1
+        self._outstanding = 0  # jobs handed out and not finished
+        self._pulled: list[_Job] = []  # jobs taken back after a worker stopped the run
+        self._stop_step: _Step | None = None  # HALT / NO_ASSOCIATION from a worker
+        self._worker_fatal: str | None = None
+        self._books_closed = False
+        self._ended = False  # _end_run done (halted, or no association)
+
+    # ------------------------------------------------------------- the run
+
+    def _run(self, stream: Iterator[_Item]) -> None:
+        super()._run(stream)
+        self._release_held()
+        self._wait_all()
+        step = self._stop_step
+        if step is not None and not self._ended:
+            # A worker stopped the run after the last input was handed out.
+            self._rest = chain([job.item for job in self._take_pulled()], self._rest)
+            self._end_run(step)
+            self._release_held()
+
+    def _end_run(self, step: _Step) -> None:
+        self._ended = True
+        super()._end_run(step)
+        if step is _Step.NO_ASSOCIATION_RECORDED:
+            # As with one association: fatal only when no association ever opened.
+            self.run_result.fatal = None if self._established else self._worker_fatal
+
+    def _process(
+        self, item: _Item, contexts: tuple[PresentationContextRQ, ...], items: list[_Item]
+    ) -> _Step:
+        self._pump(block=False)
+        # Checked here, not in the worker: a truncated file halts the run exactly
+        # where one association would (see the invalid input below).
+        self._prepare(item)
+        sendable = item.preset is None and item.info is not None
+        while sendable and self._stop_step is None and not self._room():
+            self._pump(block=True)
+        if not sendable and item.preset is None and self.options.halt:
+            # An invalid input halts the run exactly where one association
+            # would: after everything before it, before anything after it.
+            self._wait_all()
+        if self._stop_step is not None:
+            return self._give_back(item)
+        if not sendable:
+            step = self._send_item(item)  # recorded here, in its place
+            self._release_held()
+            return step
+        with self._guard:  # handed out and no longer ours, in one step
+            repeat = self.options.repeat
+            job = _Job(self._held_seq, item, contexts, items, self._sends, repeat)
+            self._sends += repeat
+            self._held = None
+            self._current = None
+            self._outstanding += 1
+            self._box.put(job)
+        self._start_workers()
+        return _Step.CONTINUE
+
+    def _room(self) -> bool:
+        return len(self._box) < self._size and self._next_seq - self._next_out < self._span
+
+    def _give_back(self, item: _Item) -> _Step:
+        """A worker stopped the run: `item` and the jobs not taken go back to the rest."""
+        self._wait_all()
+        with self._guard:
+            pulled = [job.item for job in self._take_pulled()]
+            self._rest = chain(pulled, [item], self._rest)
+            self._held = None  # taken again (same number) by _halt_rest / _skip_rest
+            self._current = None
+        step = self._stop_step
+        assert step is not None
+        return step
+
+    def _take_pulled(self) -> list[_Job]:
+        pulled, self._pulled = self._pulled, []
+        return pulled
+
+    def _wait_all(self) -> None:
+        """Wait until every job handed out is finished (taking back those not started
+        once a worker stopped the run)."""
+        while True:
+            if self._stop_step is not None:
+                self._pull_back()
+            if not self._outstanding:
+                return
+            self._pump(block=True)
+
+    def _pull_back(self) -> None:
+        jobs = self._box.drain()
+        if not jobs:
+            return
+        with self._guard:
+            self._outstanding -= len(jobs)
+            self._pulled.extend(jobs)
+        for job in jobs:
+            self._resolve(job)
+
+    # ------------------------------------------------ numbering and delivery
+
+    def _take(self, source: Iterator[_Item], into: list[_Item] | None = None) -> _Item | None:
+        with self._guard:
+            item = next(source, None)
+            if item is not None:
+                if into is not None:
+                    into.append(item)
+                else:
+                    self._current, self._current_rows = item, 0
+                    self._hold(item)
+            return item
+
+    def _skip(self, item: _Item, reason: str) -> None:
+        self._hold(item)
+        super()._skip(item, reason)
+
+    def _hold(self, item: _Item) -> None:
+        """Make `item` the input whose rows the coordinator records now."""
+        if item is self._held:
+            return
+        self._release_held()
+        entry = self._seqs.get(id(item))
+        if entry is None:
+            entry = self._seqs[id(item)] = (item, self._next_seq)
+            self._next_seq += 1
+        self._held, self._held_seq = item, entry[1]
+
+    def _release_held(self) -> None:
+        item = self._held
+        if item is not None:
+            self._held = None
+            self._finish(self._held_seq, item)
+
+    def _record(self, result: FileResult) -> None:
+        with self._guard:
+            self._pending.setdefault(self._held_seq, deque()).append(result)
+            self._current_rows += 1
+            self._in_flight = None
+        self._flush()
+
+    def _finish(self, seq: int, item: _Item) -> None:
+        self._finished.add(seq)
+        self._seqs.pop(id(item), None)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Deliver every row whose turn has come (each row in one guarded step)."""
+        while True:
+            seq = self._next_out
+            rows = self._pending.get(seq)
+            while rows:
+                with self._guard:
+                    self._deliver(rows.popleft())
+            if seq not in self._finished:
+                return
+            self._finished.discard(seq)
+            self._pending.pop(seq, None)
+            self._next_out = seq + 1
+
+    def _deliver(self, result: FileResult) -> None:
+        run = self.run_result
+        if self.keep_results:
+            run.results.append(result)
+        run.counts[result.outcome] = run.counts.get(result.outcome, 0) + 1
+        self._note_failure(result)  # in sending order, as one association notes them
+        if self.on_result is not None:
+            self.on_result(result)
+
+    # ------------------------------------------------------------- workers
+
+    def _start_workers(self) -> None:
+        if self._workers:
+            return
+        self._workers = [_Worker(self, n + 1) for n in range(self._size)]
+        self._live = len(self._workers)
+        for worker in self._workers:
+            worker.thread.start()
+
+    def _post(self, event: _Event) -> None:
+        """From a worker: queue `event` for the coordinator and wake it."""
+        self._inbox.append(event)
+        self._bell.set()
+
+    def _pump(self, *, block: bool) -> None:
+        """Handle what the workers posted; with `block`, wait for something first."""
+        if block:
+            self._bell.wait()  # interruptible (Ctrl-C) in the main thread
+        self._bell.clear()
+        while self._inbox:
+            with self._guard:
+                self._handle(self._inbox.popleft())
+            self._flush()
+
+    def _handle(self, event: _Event) -> None:
+        if isinstance(event, _Crashed):
+            raise event.error  # a bug in a worker: run() accounts for everything, then re-raises
+        if self._books_closed:
+            return  # a worker left behind on Ctrl-C: its input is accounted already
+        if isinstance(event, _Row):
+            self._pending.setdefault(event.seq, deque()).append(event.result)
+        elif isinstance(event, _Done):
+            self._outstanding -= 1
+            self._finish(event.job.seq, event.job.item)
+            if event.step is not _Step.CONTINUE and self._stop_step is None:
+                self._stop_step = event.step
+                self._worker_fatal = event.worker.run_result.fatal
+        elif isinstance(event, _HandedBack):
+            log.warning(
+                "Association %d of %d could not be opened; going on with the others",
+                event.worker.number,
+                self._size,
+            )
+        # _Left: the worker stopped; _interrupted accounts for its job.
+
+    def _number_association(self) -> int:
+        with self._lock:
+            self.run_result.associations += 1
+            return self.run_result.associations
+
+    def _associated(self) -> None:
+        with self._lock:
+            self._established += 1
+
+    def _others_alive(self, worker: _Worker) -> bool:
+        with self._lock:
+            return self._live > 1
+
+    def _retire(self, worker: _Worker) -> bool:
+        """Let `worker` leave (True) unless it is the last one able to send."""
+        with self._lock:
+            if self._live > 1:
+                self._live -= 1
+                return True
+            return False
+
+    def _resolve(self, job: _Job) -> None:
+        if self._turns is not None:
+            self._turns.resolve(job.sends)
+
+    # ------------------------------------------------------------- endings
+
+    def _interrupted(self, reason: str = "not sent: interrupted") -> None:
+        """Stop every worker, then account as one association does, input by input."""
+        self._stop_workers()
+        self._pull_back()
+        while self._inbox:  # what the workers posted before they stopped
+            self._handle(self._inbox.popleft())
+        for worker in sorted(
+            (w for w in self._workers if w.job is not None and w not in self._abandoned),
+            key=lambda w: w.job.seq if w.job is not None else 0,
+        ):
+            job = worker.job
+            assert job is not None
+            worker._interrupted(reason)  # its input, and an A-ABORT
+            while self._inbox:
+                self._handle(self._inbox.popleft())
+            worker.job = None
+            self._outstanding -= 1
+            self._finish(job.seq, job.item)
+        for worker in self._workers:
+            if worker not in self._abandoned and worker._assoc is not None:
+                assoc, worker._assoc = worker._assoc, None
+                log.info("Aborting Association")
+                assoc.abort()
+        for worker in self._abandoned:
+            job = worker.job
+            if job is not None:  # still busy: account its input as its own would
+                worker._current = job.item
+                worker._assoc = None
+                worker._interrupted(reason)
+                while self._inbox:
+                    self._handle(self._inbox.popleft())
+                self._finish(job.seq, job.item)
+        self._books_closed = True
+        self._rest = chain((job.item for job in self._take_pulled()), self._rest)
+        super()._interrupted(reason)
+        self._release_held()
+        self._flush()
+
+    def _stop_workers(self) -> None:
+        self._stop.set()
+        for worker in self._workers:
+            assoc = worker._assoc
+            if assoc is not None:
+                assoc.transport.interrupt()
+        self._box.close()
+        if self._turns is not None:
+            self._turns.wake()
+        alive = self._join(_STOP_GRACE)
+        for worker in alive:
+            # A write blocked on a peer that stopped reading: shut it down for good.
+            assoc = worker._assoc
+            if assoc is not None:
+                try:
+                    assoc.transport.sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        for worker in self._join(_STOP_LIMIT):
+            log.warning("association %d did not stop in time; left behind", worker.number)
+            self._abandoned.add(worker)
+
+    def _join(self, seconds: float) -> list[_Worker]:
+        """Join the workers within `seconds`; return those still running."""
+        deadline = time.monotonic() + seconds
+        for worker in self._workers:
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
+        return [w for w in self._workers if w.thread.is_alive()]
+
+    def _end_association(self) -> None:
+        """Let the workers end their associations (side by side) and wait for them."""
+        if not self._workers:
+            return
+        self._box.close()
+        if self._stop.is_set():
+            self._join(_STOP_LIMIT)
+            return
+        for worker in self._workers:
+            worker.thread.join()
+        while self._inbox:  # a release that crashed
+            event = self._inbox.popleft()
+            if isinstance(event, _Crashed):
+                raise event.error
