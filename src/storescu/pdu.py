@@ -373,13 +373,7 @@ class AAssociateRQ:
 
     def encode(self) -> bytes:
         """Encode the whole PDU, header included."""
-        body = bytearray(_U16.pack(self.protocol_version) + b"\x00\x00")
-        body += _ae(self.called_ae) + _ae(self.calling_ae) + bytes(32)
-        body += _item(ITEM_APPLICATION_CONTEXT, self.application_context.encode("ascii"))
-        for context in self.presentation_contexts:
-            body += context.encode()
-        body += self.user_information.encode()
-        return _HEADER.pack(self.pdu_type, 0, len(body)) + body
+        return _encode_associate(self)
 
     @classmethod
     def decode(cls, body: Buffer) -> AAssociateRQ:
@@ -408,14 +402,7 @@ class AAssociateAC:
 
     def encode(self) -> bytes:
         """Encode the whole PDU, header included."""
-        body = bytearray(_U16.pack(self.protocol_version) + b"\x00\x00")
-        # PS3.8 9.3.3: the AE title fields are reserved but should echo the RQ.
-        body += _ae(self.called_ae) + _ae(self.calling_ae) + bytes(32)
-        body += _item(ITEM_APPLICATION_CONTEXT, self.application_context.encode("ascii"))
-        for context in self.presentation_contexts:
-            body += context.encode()
-        body += self.user_information.encode()
-        return _HEADER.pack(self.pdu_type, 0, len(body)) + body
+        return _encode_associate(self)
 
     @classmethod
     def decode(cls, body: Buffer) -> AAssociateAC:
@@ -427,6 +414,20 @@ class AAssociateAC:
             if item_type == ITEM_PRESENTATION_CONTEXT_AC
         )
         return cls(called, calling, contexts, user, app, version)
+
+
+def _encode_associate(pdu: AAssociateRQ | AAssociateAC) -> bytes:
+    """Encode an A-ASSOCIATE-RQ or -AC: the two share their layout (PS3.8 9.3.2, 9.3.3).
+
+    In the AC the AE title fields are reserved but should echo the RQ.
+    """
+    body = bytearray(_U16.pack(pdu.protocol_version) + b"\x00\x00")
+    body += _ae(pdu.called_ae) + _ae(pdu.calling_ae) + bytes(32)
+    body += _item(ITEM_APPLICATION_CONTEXT, pdu.application_context.encode("ascii"))
+    for context in pdu.presentation_contexts:
+        body += context.encode()
+    body += pdu.user_information.encode()
+    return _HEADER.pack(pdu.pdu_type, 0, len(body)) + body
 
 
 def _decode_associate(
