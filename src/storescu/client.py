@@ -55,7 +55,7 @@ from storescu.pdu import (
     UserInformation,
 )
 from storescu.status import Status, classify
-from storescu.transport import Transport
+from storescu.transport import Transport, TransportInterrupted
 
 if TYPE_CHECKING:
     import ssl  # for annotations: imported at run time only with TLS
@@ -415,7 +415,7 @@ class StoreAssociation:
             if getattr(self.transport, "interrupted", False):
                 # A parallel run is stopping (Transport.interrupt, Ctrl-C): end
                 # here, at a PDU boundary, where an A-ABORT can still follow.
-                raise TransportError("interrupted")
+                raise TransportInterrupted
             want = min(len(view), remaining)
             got = _read_full(dataset, view[:want])
             if got == 0:

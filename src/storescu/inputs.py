@@ -16,8 +16,10 @@ million files holds one input at a time, never a dataset:
    are reproducible (and resumable), and a link back to an ancestor directory
    is skipped instead of looping.
 2. :class:`ItemStream` turns entries into the sender's inputs, inspecting each
-   file (:func:`storescu.sources.inspect_file`: the meta header and top-level
-   elements, not the dataset) only when the sender asks for it. A DICOMDIR
+   file (:func:`storescu.sources.inspect_file`: the meta header and the first
+   elements, not the dataset; the sender checks the rest for truncation just
+   before sending, :func:`storescu.sources.verify_file`) only when the sender
+   asks for it. A DICOMDIR
    given as an input (by name, or by its SOP class) is replaced by the files
    it references (:mod:`storescu.dicomdir`); one found by a directory scan is
    left out, since the scan finds the files itself. With ``--skip-sent``,

@@ -75,6 +75,7 @@ from storescu.sender import (
     _Item,
     _Step,
 )
+from storescu.transport import TransportInterrupted
 
 if TYPE_CHECKING:
     from storescu.client import AssociationSettings
@@ -343,7 +344,14 @@ class _Worker(Sender):
                     boss._box.freeze()  # hand out nothing more, at once
                 self.job = self._current = None
                 boss._post(_Done(self, job, step))
-        except _Stopped:
+        except (_Stopped, TransportInterrupted):
+            # Stopped (Ctrl-C): the job stays with this worker, the coordinator
+            # accounts for it and aborts the association, as one association does
+            # -- unless it gave up waiting for this thread (stuck connecting):
+            # then what opened since is aborted here.
+            if self in boss._abandoned and self._assoc is not None:
+                assoc, self._assoc = self._assoc, None
+                assoc.abort()
             boss._post(_Left(self))
             return
         except BaseException as exc:  # a bug: the coordinator accounts and re-raises

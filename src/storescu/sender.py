@@ -266,6 +266,9 @@ class _Item:
         takes over from the plain path.
         """
         assert self.info is not None
+        # The file read by Sender._prepare serves the plain path once; dropped
+        # in every case (a repeat, or rewriting, reads the file again).
+        whole, self.data = self.data, None
         if conversion is not None and conversion.special(self.info.transfer_syntax, target_ts):
             return conversion.open(self.info, self.dataset, target_ts, rewriter, send)
         if rewriter is not None:
@@ -273,7 +276,6 @@ class _Item:
         if self.dataset is not None:
             reader = _BytesSource(sources.encode_dataset(self.dataset, target_ts))
             return reader, self.info.sop_instance_uid
-        whole, self.data = self.data, None  # used once (a repeat reads the file again)
         return sources.open_dataset(self.info, target_ts, whole), self.info.sop_instance_uid
 
 
@@ -861,6 +863,7 @@ class Sender:
             info.sop_class_uid, info.transfer_syntax, self.options.propose == "deflated"
         )
         if context is None:
+            item.data = None  # not sent: its file's bytes need not wait for the window's end
             modality = modality_of(info.sop_class_uid)
             message = f"No presentation context for: ({modality}) {info.sop_class_uid}"
             log.error("%s (file %s)", message, item.path)  # name the file (RELIABILITY)

@@ -47,6 +47,16 @@ _KERNEL_TIMEOUTS: Final = sys.platform.startswith("linux") and hasattr(socket, "
 _TIMEVAL: Final = struct.Struct("@ll")
 
 
+class TransportInterrupted(BaseException):
+    """Another thread called :meth:`Transport.interrupt`: stop, as on Ctrl-C.
+
+    Not a :class:`~storescu.errors.StorescuError` (nothing failed): like
+    KeyboardInterrupt it passes every ``except StorescuError``, so the owner
+    of the association accounts for the store under way as for Ctrl-C and
+    aborts the association itself.
+    """
+
+
 def _describe(exc: OSError) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -249,6 +259,8 @@ class Transport:
                 f"socket timeout: {self.peer} accepted no data for {timeout:g} s", "socket"
             ) from exc
         except OSError as exc:
+            if self.interrupted:  # interrupt() shut the socket down under a blocked write
+                raise TransportInterrupted from exc
             if self.is_tls:
                 alert = self._pending_tls_error()
                 if alert is not None:
@@ -308,14 +320,14 @@ class Transport:
                     # An alert, e.g. TLS 1.3 "certificate required" at the first read.
                     raise self._tls_error(exc) from exc
             if self.interrupted:
-                raise TransportError("interrupted") from exc
+                raise TransportInterrupted from exc
             if exc.errno in (errno.ECONNRESET, errno.EPIPE):
                 return b""
             raise TransportError(f"receiving from {self.peer} failed: {_describe(exc)}") from exc
         if not data and self.interrupted:
             # Our own shutdown (interrupt()), not the peer closing: the
             # association ends with an A-ABORT from us, not an A-P-ABORT.
-            raise TransportError("interrupted")
+            raise TransportInterrupted
         if not self._received_any and data:
             self._received_any = True
             # PDU types are 01..07; 0x15/0x16 0x03 starts a TLS alert/handshake record.
@@ -327,7 +339,9 @@ class Transport:
         return data
 
     def interrupt(self) -> None:
-        """Make a blocked or later :meth:`receive` fail at once; callable from any thread.
+        """Make a blocked or later :meth:`receive` raise :class:`TransportInterrupted`.
+
+        Callable from any thread.
 
         Only the reading side is shut down (Linux wakes a thread blocked in
         recv), so the thread that owns the association can still write an

@@ -333,3 +333,28 @@ def test_more_than_128_contexts_over_parallel_associations(tmp_path: Path) -> No
     assert [(r.path, r.outcome) for r in many.results] == [(r.path, r.outcome) for r in one.results]
     assert {r.outcome for r in many.results} == {Outcome.SENT}
     assert many.associations >= 2
+
+
+def test_a_bug_in_a_worker_still_accounts_for_every_input(
+    tmp_path: Path, scp: StoreSCP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As with one association (RELIABILITY invariant 4): every input is recorded, then
+    the error surfaces in the caller's thread."""
+    from storescu import parallel
+
+    paths = [str(write_instance(tmp_path / f"{n}.dcm", n)) for n in range(12)]
+    original = parallel._Worker._attempt
+
+    def attempt(self: Any, item: Any) -> Any:
+        if item.path == paths[5]:
+            raise RuntimeError("a bug")
+        return original(self, item)
+
+    monkeypatch.setattr(parallel._Worker, "_attempt", attempt)
+    sender = ParallelSender("127.0.0.1", scp.port, AssociationSettings(), SendOptions(parallel=3))
+    with pytest.raises(RuntimeError, match="a bug"):
+        sender.run(open_inputs(paths))
+    result = sender.run_result
+    assert [r.path for r in result.results] == paths
+    assert result.results[5].outcome in (Outcome.NOT_SENT, Outcome.FAILED_OUTCOME_UNKNOWN)
+    assert not any(w.thread.is_alive() for w in sender._workers)

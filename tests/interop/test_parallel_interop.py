@@ -11,6 +11,9 @@ sender is DCMTK's.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,8 @@ import pytest
 from pydicom import dcmread
 
 from tests.helpers.compare import assert_same_dataset
-from tests.helpers.sender import send_to, skip_if_dcmtk_sender
+from tests.helpers.proc import child_env
+from tests.helpers.sender import send_to, sender_command, skip_if_dcmtk_sender
 from tests.helpers.tree import make_tree, write_instance
 
 pytestmark = [pytest.mark.interop, skip_if_dcmtk_sender]
@@ -105,3 +109,34 @@ def test_our_scp_with_repeat_and_invented_identities(our_scp: Any, tmp_path: Pat
     stored = [received[r["sop_instance_uid"]] for r in rows]
     numbers = [(ds.SeriesNumber, ds.InstanceNumber) for ds in stored]
     assert numbers == [(n // 5, n % 5) for n in range(24)]
+
+
+def test_sigint_aborts_every_association_and_accounts_for_every_file(
+    dcmtk_storescp: Any, tmp_path: Path
+) -> None:
+    """storescp --sleep-after 1: each store takes a second, so four are under way."""
+    peer = dcmtk_storescp("--fork", "--sleep-after", "1")
+    files = _files(tmp_path, 40)
+    report = tmp_path / "report.jsonl"
+    argv = [*sender_command(), "-v", "-P", "4", "--report", str(report), peer.host,
+            str(peer.port), *map(str, files)]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=child_env())  # fmt: skip
+    try:
+        time.sleep(2.5)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    output = out.decode()
+    assert process.returncode == 130, output
+    assert output.count("I: Aborting Association") == 4, output
+    assert "Store SCU Failed" not in output  # stopped, not failed
+    rows = _rows(report)
+    assert [r["path"] for r in rows] == [str(p) for p in files]
+    outcomes = Counter(r["outcome"] for r in rows)
+    assert set(outcomes) <= {"sent", "failed-outcome-unknown", "not-sent"}
+    assert outcomes["sent"] >= 4 and outcomes["failed-outcome-unknown"] <= 4
+    assert outcomes["not-sent"] >= 20
