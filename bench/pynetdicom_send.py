@@ -38,7 +38,7 @@ from typing import Any
 
 from pynetdicom import AE, _config
 
-from storescu.constants import STORAGE_SOP_CLASSES
+from storescu.kernel.constants import STORAGE_SOP_CLASSES
 
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
 IMPLICIT_LE = "1.2.840.10008.1.2"

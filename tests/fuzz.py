@@ -189,7 +189,7 @@ def _atheris_in_child(name: str, seconds: float, out: Path) -> Counted:
             "logging.getLogger('storescu').addHandler(logging.NullHandler())\n"
             "import atheris\n"
             "with atheris.instrument_imports(include=['storescu']):\n"  # coverage guidance
-            "    import storescu.client, storescu.scp, storescu.negotiation\n"
+            "    import storescu.net.client, storescu.scp, storescu.protocol.negotiation\n"
             "from tests.fuzz import Counted, run_atheris\n"
             "from tests.faults.targets import TARGETS\n"
             "from pathlib import Path\n"

@@ -12,6 +12,11 @@ a DCMTK ``-xf`` profile);
 per-file report (``--report``);
 :class:`StoreAssociation` is the lower-level association object, and
 :class:`StoreSCP` a small receiving SCP.
+
+The package is laid out in layers, each a folder that imports only the ones
+below it (docs/ARCHITECTURE.md; import-linter checks it): ``cli`` -> ``api`` ->
+``run`` / ``scp`` -> ``net`` / ``dataset`` -> ``protocol`` (the sans-IO core) ->
+``kernel`` (errors, UIDs, records).
 """
 
 from __future__ import annotations
@@ -19,26 +24,26 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from storescu.kernel.version import __version__
 
 _EXPORTS = {
     "send_files": "storescu.api",
     "send_datasets": "storescu.api",
     "echo": "storescu.api",
-    "AssociationSettings": "storescu.client",
-    "StoreAssociation": "storescu.client",
-    "SendOptions": "storescu.sender",
-    "RunResult": "storescu.sender",
-    "FileResult": "storescu.sender",
-    "Outcome": "storescu.sender",
-    "Status": "storescu.status",
+    "AssociationSettings": "storescu.net.client",
+    "StoreAssociation": "storescu.net.client",
+    "SendOptions": "storescu.run.sender",
+    "RunResult": "storescu.run.sender",
+    "FileResult": "storescu.run.sender",
+    "Outcome": "storescu.run.sender",
+    "Status": "storescu.protocol.status",
     "StoreSCP": "storescu.scp",
-    "TlsOptions": "storescu.tls",
-    "InputOptions": "storescu.inputs",
-    "ReportWriter": "storescu.report",
-    "RewriteOptions": "storescu.rewrite",
-    "Conversion": "storescu.conversion",
-    "load_profile": "storescu.asconfig",
+    "TlsOptions": "storescu.net.tls",
+    "InputOptions": "storescu.run.inputs",
+    "ReportWriter": "storescu.run.report",
+    "RewriteOptions": "storescu.dataset.rewrite",
+    "Conversion": "storescu.dataset.conversion",
+    "load_profile": "storescu.run.asconfig",
 }
 
 __all__ = [
@@ -64,16 +69,16 @@ __all__ = [
 
 if TYPE_CHECKING:
     from storescu.api import echo, send_datasets, send_files
-    from storescu.asconfig import load_profile
-    from storescu.client import AssociationSettings, StoreAssociation
-    from storescu.conversion import Conversion
-    from storescu.inputs import InputOptions
-    from storescu.report import ReportWriter
-    from storescu.rewrite import RewriteOptions
+    from storescu.dataset.conversion import Conversion
+    from storescu.dataset.rewrite import RewriteOptions
+    from storescu.net.client import AssociationSettings, StoreAssociation
+    from storescu.net.tls import TlsOptions
+    from storescu.protocol.status import Status
+    from storescu.run.asconfig import load_profile
+    from storescu.run.inputs import InputOptions
+    from storescu.run.report import ReportWriter
+    from storescu.run.sender import FileResult, Outcome, RunResult, SendOptions
     from storescu.scp import StoreSCP
-    from storescu.sender import FileResult, Outcome, RunResult, SendOptions
-    from storescu.status import Status
-    from storescu.tls import TlsOptions
 
 
 def __getattr__(name: str) -> Any:

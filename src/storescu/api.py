@@ -83,22 +83,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from storescu.client import AssociationSettings, StoreAssociation
-from storescu.constants import (
+from storescu.kernel.constants import (
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
     VERIFICATION_SOP_CLASS,
 )
-from storescu.inputs import InputOptions, open_inputs
-from storescu.pdu import PresentationContextRQ
-from storescu.sender import (
+from storescu.net.client import AssociationSettings, StoreAssociation
+from storescu.protocol.pdu import PresentationContextRQ
+from storescu.protocol.status import Status
+from storescu.run.inputs import InputOptions, open_inputs
+from storescu.run.sender import (
     ResultCallback,
     RunResult,
     SendOptions,
     dataset_items,
     make_sender,
 )
-from storescu.status import Status
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -129,8 +129,8 @@ def send_files(
     options : SendOptions, optional
         Proposal, repeat, halt and ending options.
     on_result : callable, optional
-        Called with each :class:`~storescu.sender.FileResult` as it is known
-        (a :class:`~storescu.report.ReportWriter` writes the report).
+        Called with each :class:`~storescu.run.sender.FileResult` as it is known
+        (a :class:`~storescu.run.report.ReportWriter` writes the report).
     inputs : InputOptions, optional
         Directory scanning (``+sd``, ``+sp``, ``+r``); without it a directory
         is reported as skipped, with a warning.
@@ -141,20 +141,20 @@ def send_files(
     Returns
     -------
     RunResult
-        One :class:`~storescu.sender.FileResult` per attempted send, plus the
+        One :class:`~storescu.run.sender.FileResult` per attempted send, plus the
         run-level facts (``fatal``, ``halted``...). Failures are data: this
         function does not raise for network, protocol or status failures.
 
     Raises
     ------
-    storescu.report.ReportError
+    storescu.run.report.ReportError
         A `skip_sent` report cannot be read.
     """
     opts = options or SendOptions()
     sent = None
     reports = [skip_sent] if isinstance(skip_sent, str) else list(skip_sent)
     if reports:
-        from storescu.report import SentIndex
+        from storescu.run.report import SentIndex
 
         sent = SentIndex(reports)
     items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
@@ -189,7 +189,7 @@ def echo(
 
     Raises
     ------
-    storescu.errors.StorescuError
+    storescu.kernel.errors.StorescuError
         The association failed (rejected, refused, timed out...).
     """
     context = PresentationContextRQ(

@@ -2,8 +2,8 @@
 
 A target feeds ``data`` to one decoder (or a whole receive path) and checks the
 property of DESIGN.md and RELIABILITY.md: any bytes give an event or a protocol
-error (:class:`~storescu.errors.RemoteProtocolError`, or the association-level
-:class:`~storescu.errors.StorescuError` a driver turns it into) -- never another
+error (:class:`~storescu.kernel.errors.RemoteProtocolError`, or the association-level
+:class:`~storescu.kernel.errors.StorescuError` a driver turns it into) -- never another
 exception, never an allocation beyond the bounds. A finding is any other
 exception, or an ``AssertionError`` from a broken property.
 
@@ -19,19 +19,19 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from storescu import dimse
-from storescu import pdu as P
-from storescu.association import (
+from storescu.kernel.constants import MAX_COMMAND_SET
+from storescu.kernel.errors import RemoteProtocolError, StorescuError, TimeoutError_
+from storescu.net.client import AssociationSettings, StoreAssociation, _validate_store_response
+from storescu.protocol import dimse
+from storescu.protocol import pdu as P
+from storescu.protocol.association import (
     Aborted,
     AssociationAccepted,
     Connection,
     NeedData,
     Role,
 )
-from storescu.client import AssociationSettings, StoreAssociation, _validate_store_response
-from storescu.constants import MAX_COMMAND_SET
-from storescu.errors import RemoteProtocolError, StorescuError, TimeoutError_
-from storescu.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
+from storescu.protocol.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"
@@ -235,7 +235,7 @@ def accepted_contexts_target(data: bytes) -> None:
 
 @dataclass
 class FakeTransport:
-    """The transport interface of :mod:`storescu.client`, over a list of chunks."""
+    """The transport interface of :mod:`storescu.net.client`, over a list of chunks."""
 
     chunks: list[bytes]
     peer: str = "fuzz:104"
@@ -324,7 +324,7 @@ def response_validation(data: bytes) -> None:
 def association_open(data: bytes) -> None:
     """The requestor from the A-ASSOCIATE-RQ to an established association: the
     A-ASSOCIATE-AC parser, AC validation and negotiation (client.StoreAssociation.open)."""
-    import storescu.client as client
+    import storescu.net.client as client
 
     transport = FakeTransport(_chunks(data))
     original = client.Transport.connect
@@ -372,7 +372,7 @@ _SCP: list[object] = []
 def scp_request(data: bytes) -> None:
     """The project's SCP, acceptor side: A-ASSOCIATE-RQ parsing, negotiation, the
     request command sets and datasets (scp._AssociationHandler)."""
-    from storescu.scp import StoreSCP, _AssociationHandler
+    from storescu.scp.server import StoreSCP, _AssociationHandler
 
     if not _SCP:
         _SCP.append(StoreSCP(output_dir=None))  # bound on loopback, never started

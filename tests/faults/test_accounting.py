@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from storescu import sender as sender_module
-from storescu.client import AssociationSettings
-from storescu.sender import Outcome, Sender, SendOptions, inspect_inputs
+from storescu.net.client import AssociationSettings
+from storescu.run import sender as sender_module
+from storescu.run.sender import Outcome, Sender, SendOptions, inspect_inputs
 from tests.helpers.hostile import HostilePeer, scenarios
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from storescu import dimse
-from storescu import pdu as P
+from storescu.protocol import dimse
+from storescu.protocol import pdu as P
 from tests.faults import files
 from tests.faults.invariants import (
     EXIT_FAILURE,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from storescu.net.tls import TlsOptions, server_context
 from storescu.scp import StoreSCP
-from storescu.tls import TlsOptions, server_context
 from tests.faults.invariants import EXIT_FAILURE, EXIT_SUCCESS, TIMEOUTS, check, run_cli
 from tests.helpers.certs import PASSWORD, Pki
 

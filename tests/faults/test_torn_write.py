@@ -13,12 +13,12 @@ import socket
 
 import pytest
 
-from storescu import pdu as P
-from storescu.association import AssociationAccepted, Connection, Role
-from storescu.client import AssociationSettings, StoreAssociation
-from storescu.errors import TimeoutError_
-from storescu.negotiation import AcceptedContext, AcceptedContexts
-from storescu.transport import Transport
+from storescu.kernel.errors import TimeoutError_
+from storescu.net.client import AssociationSettings, StoreAssociation
+from storescu.net.transport import Transport
+from storescu.protocol import pdu as P
+from storescu.protocol.association import AssociationAccepted, Connection, Role
+from storescu.protocol.negotiation import AcceptedContext, AcceptedContexts
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

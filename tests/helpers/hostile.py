@@ -1,9 +1,9 @@
 """A scripted hostile acceptor on loopback, for the fault tests (RELIABILITY.md).
 
-Built on the project's own codec (:mod:`storescu.pdu`, :mod:`storescu.dimse`),
+Built on the project's own codec (:mod:`storescu.protocol.pdu`, :mod:`storescu.protocol.dimse`),
 not on another DICOM stack: it frames what the sender sends with
-:class:`~storescu.pdu.PDUReader`, decodes it with :func:`~storescu.pdu.decode_pdu`
-and :class:`~storescu.dimse.MessageAssembler`, and answers with encoded PDUs --
+:class:`~storescu.protocol.pdu.PDUReader`, decodes it with :func:`~storescu.protocol.pdu.decode_pdu`
+and :class:`~storescu.protocol.dimse.MessageAssembler`, and answers with encoded PDUs --
 or with whatever broken bytes a scenario wants.
 
 Usage::
@@ -37,9 +37,9 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from storescu import dimse
-from storescu import pdu as P
-from storescu.errors import RemoteProtocolError
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.protocol import dimse
+from storescu.protocol import pdu as P
 
 LOOPBACK = "127.0.0.1"
 #: How long one connection may last before the peer gives up on it.

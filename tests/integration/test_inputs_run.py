@@ -21,10 +21,10 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from storescu.cli.main import main
-from storescu.client import AssociationSettings
-from storescu.inputs import open_inputs
+from storescu.net.client import AssociationSettings
+from storescu.run.inputs import open_inputs
+from storescu.run.sender import Outcome, Sender, SendOptions
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, Sender, SendOptions
 from tests.helpers.tree import instance_uid, make_tree, write_instance
 
 CT = str(get_testdata_file("CT_small.dcm"))

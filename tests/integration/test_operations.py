@@ -12,11 +12,11 @@ import storescu
 from storescu.cli.main import main
 from storescu.cli.options import Options, parse_args
 from storescu.cli.verify import user_identity
-from storescu.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
-from storescu.errors import UsageError
-from storescu.probe import probe
+from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.kernel.errors import UsageError
+from storescu.run.probe import probe
+from storescu.run.sender import Outcome, SendOptions
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, SendOptions
 
 CT = str(get_testdata_file("CT_small.dcm"))
 
@@ -60,7 +60,7 @@ def test_user_identity_from_files(tmp_path: Path) -> None:
 def test_a700_retried_with_backoff_and_attempts_recorded() -> None:
     with StoreSCP(status=0xA700) as scp:
         slept: list[float] = []
-        from storescu.sender import Sender
+        from storescu.run.sender import Sender
 
         sender = Sender(
             "127.0.0.1",
@@ -69,7 +69,7 @@ def test_a700_retried_with_backoff_and_attempts_recorded() -> None:
             SendOptions(retries=3, retry_delay=0.5),
         )
         sender._sleep = slept.append  # type: ignore[method-assign]
-        from storescu.sender import inspect_inputs
+        from storescu.run.sender import inspect_inputs
 
         result = sender.run(inspect_inputs([CT], "auto"))
     assert slept == [0.5, 1.0, 2.0]

@@ -25,12 +25,12 @@ from pydicom.data import get_testdata_file
 
 import storescu
 from storescu.cli.main import main
-from storescu.client import AssociationSettings
-from storescu.inputs import open_inputs
-from storescu.parallel import ParallelSender
-from storescu.rewrite import RewriteOptions
+from storescu.dataset.rewrite import RewriteOptions
+from storescu.net.client import AssociationSettings
+from storescu.run.inputs import open_inputs
+from storescu.run.parallel import ParallelSender
+from storescu.run.sender import FileResult, Outcome, Sender, SendOptions, make_sender
 from storescu.scp import StoreSCP
-from storescu.sender import FileResult, Outcome, Sender, SendOptions, make_sender
 from tests.helpers.tree import write_instance
 
 CT = str(get_testdata_file("CT_small.dcm"))
@@ -253,7 +253,7 @@ class _LimitedSCP(StoreSCP):
             if not full:
                 self.active += 1
         if full:
-            from storescu.pdu import AAssociateRJ
+            from storescu.protocol.pdu import AAssociateRJ
 
             try:
                 sock.recv(65536)
@@ -340,7 +340,7 @@ def test_a_bug_in_a_worker_still_accounts_for_every_input(
 ) -> None:
     """As with one association (RELIABILITY invariant 4): every input is recorded, then
     the error surfaces in the caller's thread."""
-    from storescu import parallel
+    from storescu.run import parallel
 
     paths = [str(write_instance(tmp_path / f"{n}.dcm", n)) for n in range(12)]
     original = parallel._Worker._attempt

@@ -22,11 +22,11 @@ from pydicom.data import get_testdata_file
 import storescu
 from storescu.cli.main import main, rewrite_options
 from storescu.cli.options import Options, parse_args
-from storescu.constants import IMPLICIT_VR_LITTLE_ENDIAN
-from storescu.errors import UsageError
-from storescu.rewrite import RewriteOptions, parse_override
+from storescu.dataset.rewrite import RewriteOptions, parse_override
+from storescu.kernel.constants import IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.kernel.errors import UsageError
+from storescu.run.sender import Outcome, SendOptions
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, SendOptions
 from tests.helpers.compare import assert_same_dataset
 
 CT = str(get_testdata_file("CT_small.dcm"))
@@ -225,12 +225,12 @@ def test_option_mapping() -> None:
 
 
 def test_fast_path_never_loads_the_rewriting_code(scp: StoreSCP) -> None:
-    """Without rewriting options neither storescu.rewrite nor pydicom is imported."""
+    """Without rewriting options neither storescu.dataset.rewrite nor pydicom is imported."""
     probe = (
         "import sys\n"
         "from storescu.cli.main import main\n"
         f"code = main(['127.0.0.1', '{scp.port}', {CT!r}, {MR_BE!r}])\n"
-        "loaded = [m for m in ('pydicom', 'storescu.rewrite', 'storescu.transcode')"
+        "loaded = [m for m in ('pydicom', 'storescu.dataset.rewrite', 'storescu.dataset.transcode')"
         " if m in sys.modules]\n"
         "print(code, loaded)\n"
     )

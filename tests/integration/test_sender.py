@@ -18,9 +18,9 @@ from pydicom.data import get_testdata_file
 
 import storescu
 from storescu.cli.main import main
-from storescu.constants import EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.kernel.constants import EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.run.sender import Outcome, SendOptions
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, SendOptions
 
 CT = str(get_testdata_file("CT_small.dcm"))
 MR_BE = str(get_testdata_file("MR_small_bigendian.dcm"))

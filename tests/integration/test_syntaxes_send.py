@@ -19,14 +19,14 @@ from pydicom.uid import generate_uid
 
 import storescu
 from storescu.cli.main import main
-from storescu.constants import (
+from storescu.dataset.conversion import Conversion
+from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
-from storescu.conversion import Conversion
+from storescu.run.sender import Outcome, SendOptions
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, SendOptions
 
 RLE = str(get_testdata_file("MR_small_RLE.dcm"))
 JLS = str(get_testdata_file("MR_small_jpeg_ls_lossless.dcm"))

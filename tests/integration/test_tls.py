@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import storescu
-from storescu.client import AssociationSettings
+from storescu.net.client import AssociationSettings
+from storescu.net.tls import TlsOptions, client_context, server_context
+from storescu.run.sender import Outcome, RunResult
 from storescu.scp import StoreSCP
-from storescu.sender import Outcome, RunResult
-from storescu.tls import TlsOptions, client_context, server_context
 from tests.helpers.certs import PASSWORD, Pki
 from tests.helpers.data import pydicom_file
 

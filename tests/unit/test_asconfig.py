@@ -1,4 +1,4 @@
-"""DCMTK association configuration files (storescu.asconfig), as dcmnet/docs/asconfig.txt
+"""DCMTK association configuration files (storescu.run.asconfig), as dcmnet/docs/asconfig.txt
 describes them; errors are usage errors naming file:line."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from storescu.asconfig import load_profile, parse_profile
-from storescu.errors import UsageError
+from storescu.kernel.errors import UsageError
+from storescu.run.asconfig import load_profile, parse_profile
 
 ELE, EBE, ILE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
 CT, MR = "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4"

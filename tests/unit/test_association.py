@@ -1,4 +1,4 @@
-"""The sans-IO Upper Layer connection (storescu.association), PS3.8 section 9.2.
+"""The sans-IO Upper Layer connection (storescu.protocol.association), PS3.8 section 9.2.
 
 Every test drives a :class:`Connection` with primitives and raw PDU bytes and
 checks the indications, the bytes it wants written and its Table 9-10 state.
@@ -15,8 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storescu import pdu as P
-from storescu.association import (
+from storescu.kernel.errors import LocalProtocolError
+from storescu.protocol import pdu as P
+from storescu.protocol.association import (
     NEED_DATA,
     Aborted,
     AssociationAccepted,
@@ -32,8 +33,7 @@ from storescu.association import (
     describe_abort,
     describe_reject,
 )
-from storescu.errors import LocalProtocolError
-from storescu.state import State
+from storescu.protocol.state import State
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"

@@ -9,7 +9,7 @@ import pytest
 
 from storescu.cli.exitcodes import EXIT_CODES_TEXT, ExitCode
 from storescu.cli.options import Options, help_text, parse_args
-from storescu.errors import UsageError
+from storescu.kernel.errors import UsageError
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 NEW_OPTIONS = ("--file-list", "--report", "--skip-sent", "--progress", "--no-progress")

@@ -22,8 +22,8 @@ from storescu.cli.options import (
     split_command_file,
     version_text,
 )
-from storescu.errors import UsageError
-from storescu.rewrite import parse_override
+from storescu.dataset.rewrite import parse_override
+from storescu.kernel.errors import UsageError
 
 BASE = ["pacs", "104", "a.dcm"]
 MANUAL = Path("/work/shared/seed/storescu-manual.txt")

@@ -1,5 +1,5 @@
-"""Conversions beyond the plain path (storescu.conversion, storescu.decompress,
-storescu.transcode): decompression rules and results, deflate levels (PS3.5 A.5),
+"""Conversions beyond the plain path (storescu.dataset.conversion, storescu.dataset.decompress,
+storescu.dataset.transcode): decompression rules and results, deflate levels (PS3.5 A.5),
 ``-u`` (post-1993 VRs as OB, as DCMTK), and what is never imported or inflated."""
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pydicom.dataset import Dataset
 from pydicom.filereader import read_dataset
 
 import storescu
-from storescu import decompress, transcode
-from storescu.conversion import Conversion
-from storescu.errors import ConversionError, UsageError
-from storescu.sender import dataset_items
-from storescu.sources import inspect_file
+from storescu.dataset import decompress, transcode
+from storescu.dataset.conversion import Conversion
+from storescu.dataset.sources import inspect_file
+from storescu.kernel.errors import ConversionError, UsageError
+from storescu.run.sender import dataset_items
 
 ELE, EBE, ILE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -196,7 +196,7 @@ def test_deflate_level_reaches_the_encoded_file() -> None:
 
 
 def test_odd_deflated_file_is_sent_padded(tmp_path: Path) -> None:
-    from storescu.sources import open_dataset
+    from storescu.dataset.sources import open_dataset
 
     info = inspect_file(_path("image_dfl.dcm"))
     assert info.dataset_length % 2 == 1  # as written by its creator
@@ -261,7 +261,7 @@ def test_disable_new_vrs_for_a_file() -> None:
 
 def test_the_plain_path_imports_no_codec() -> None:
     code = (
-        "import sys, json, storescu.sender, storescu.conversion, storescu.cli.main; "
+        "import sys, json, storescu.run.sender, storescu.dataset.conversion, storescu.cli.main; "
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('numpy', 'pylibjpeg', 'openjpeg', 'libjpeg', 'rle', 'pydicom'))))"
     )
@@ -275,7 +275,16 @@ def test_nothing_from_the_peer_is_inflated() -> None:
     """The sender inflates only its own input files (capped); no module that handles
     what a peer sends imports zlib."""
     package = Path(storescu.__file__).parent
-    modules = ("pdu", "state", "association", "dimse", "client", "transport", "negotiation", "scp")
+    modules = (
+        "protocol/pdu",
+        "protocol/state",
+        "protocol/association",
+        "protocol/dimse",
+        "protocol/negotiation",
+        "net/client",
+        "net/transport",
+        "scp/server",
+    )
     for name in modules:
         tree = ast.parse((package / f"{name}.py").read_text())
         imported = {

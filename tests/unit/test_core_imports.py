@@ -24,23 +24,27 @@ import pytest
 
 import storescu
 
+#: The sans-IO core: the protocol layer and the shared kernel below it.
 CORE = [
-    "pdu",
-    "state",
-    "association",
-    "dimse",
-    "status",
-    "negotiation",
-    "planning",
-    "syntaxes",
-    "constants",
-    "errors",
+    "protocol/pdu",
+    "protocol/state",
+    "protocol/association",
+    "protocol/dimse",
+    "protocol/status",
+    "protocol/negotiation",
+    "protocol/planning",
+    "kernel/syntaxes",
+    "kernel/constants",
+    "kernel/errors",
+    "kernel/version",
 ]
-CORE_MODULES = [f"storescu.{name}" for name in CORE]
+CORE_MODULES = [f"storescu.{name.replace('/', '.')}" for name in CORE]
 #: Not protocol code but the core's building blocks, like the standard library's
-#: dataclasses: the core may import them (storescu._records keeps a compiled-code
+#: dataclasses: the core may import them (storescu.kernel.records keeps a compiled-code
 #: cache on disk, so it is not held to the core's no-I/O rules).
-HELPERS = {"storescu._records"}
+HELPERS = {"storescu.kernel.records"}
+#: The core's own packages (``from storescu.protocol import pdu``).
+PACKAGES = {"storescu.kernel", "storescu.protocol"}
 PACKAGE_DIR = Path(storescu.__file__).resolve().parent
 
 #: Must never be loaded because of the core (checked at run time).
@@ -111,7 +115,12 @@ def test_runtime_imports_of_the_core(baseline: set[str]) -> None:
     }
     assert not blamed, f"the sans-IO core imported {sorted(blamed)}"
     # Layering: no driver, source or CLI module comes along with the core.
-    upper = {name for name in added if name.startswith("storescu.")} - set(CORE_MODULES) - HELPERS
+    upper = (
+        {name for name in added if name.startswith("storescu.")}
+        - set(CORE_MODULES)
+        - HELPERS
+        - PACKAGES
+    )
     assert not upper, f"the core pulled in higher layers: {sorted(upper)}"
 
 
@@ -119,7 +128,7 @@ def test_runtime_imports_of_the_core(baseline: set[str]) -> None:
 def test_each_core_module_alone(module: str, baseline: set[str]) -> None:
     added = loaded_modules([module]) - baseline
     assert not {n for n in added if n.split(".")[0] in FORBIDDEN_RUNTIME}
-    assert {n for n in added if n.startswith("storescu.")} <= set(CORE_MODULES) | HELPERS
+    assert {n for n in added if n.startswith("storescu.")} <= set(CORE_MODULES) | HELPERS | PACKAGES
 
 
 def imported_names(path: Path) -> list[tuple[int, str]]:
@@ -155,8 +164,8 @@ def test_static_imports_of_core_files(name: str) -> None:
             bad.append(f"{path.name}:{lineno}: {module}")
         # Within the package, the core imports only the core.
         if top == "storescu" and module != "storescu":
-            inner = ".".join(module.split(".")[:2])
-            if inner not in CORE_MODULES and inner not in HELPERS:
+            inner = ".".join(module.split(".")[:3])
+            if inner not in CORE_MODULES and inner not in HELPERS and inner not in PACKAGES:
                 bad.append(f"{path.name}:{lineno}: {module} (higher layer)")
     assert not bad, "forbidden imports in the sans-IO core:\n" + "\n".join(bad)
 

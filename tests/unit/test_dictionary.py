@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from storescu import dictionary
-from storescu.dictionary import DictionaryError, Entry, parse_dictionary
+from storescu.dataset import dictionary
+from storescu.dataset.dictionary import DictionaryError, Entry, parse_dictionary
 
 SAMPLE = """\
 # comment

@@ -1,4 +1,4 @@
-"""DIMSE command sets and message reassembly (storescu.dimse), PS3.7 sections 6.3, 9 and E.
+"""DIMSE command sets and message reassembly (storescu.protocol.dimse), PS3.7 sections 6.3, 9 and E.
 
 Command sets are implicit VR little endian, group 0000 only (PS3.7 6.3.1,
 Annex E). Golden bytes are written by hand; each line decodes one element as
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storescu import dimse as D
-from storescu.constants import MAX_COMMAND_SET
-from storescu.errors import RemoteProtocolError
+from storescu.kernel.constants import MAX_COMMAND_SET
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.protocol import dimse as D
 from tests.helpers.golden import golden
 
 CT = "1.2.840.10008.5.1.4.1.1.2"  # 25 characters: padded with one NUL (PS3.5 9.1)

@@ -1,4 +1,4 @@
-"""storescu.inputs and storescu.dicomdir: walking, file lists, DICOMDIRs, no network."""
+"""storescu.run.inputs and storescu.dataset.dicomdir: walking, file lists, DICOMDIRs, no network."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian
 
-from storescu.dicomdir import (
+from storescu.dataset.dicomdir import (
     MEDIA_STORAGE_DIRECTORY,
     DicomdirError,
     referenced_files,
     resolve_file_id,
 )
-from storescu.inputs import (
+from storescu.run.inputs import (
     IGNORED_DIRECTORY,
     Entry,
     FileListReader,
@@ -31,8 +31,8 @@ from storescu.inputs import (
     Origin,
     open_inputs,
 )
-from storescu.report import ReportWriter, SentIndex
-from storescu.sender import FileResult, Outcome
+from storescu.run.report import ReportWriter, SentIndex
+from storescu.run.sender import FileResult, Outcome
 from tests.helpers.tree import instance_uid, make_tree, write_instance
 
 SCAN = InputOptions(scan_directories=True)

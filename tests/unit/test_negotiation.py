@@ -1,4 +1,4 @@
-"""Presentation context proposal and per-file selection (storescu.negotiation).
+"""Presentation context proposal and per-file selection (storescu.protocol.negotiation).
 
 PS3.8 9.3.2.2: presentation context IDs are odd integers 1..255 (so at most
 128 per association); PS3.8 9.3.3.2: the acceptor answers each proposed
@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import pytest
 
-from storescu.constants import (
+from storescu.kernel.constants import (
     EXPLICIT_VR_BIG_ENDIAN as EBE,
 )
-from storescu.constants import (
+from storescu.kernel.constants import (
     EXPLICIT_VR_LITTLE_ENDIAN as ELE,
 )
-from storescu.constants import (
+from storescu.kernel.constants import (
     IMPLICIT_VR_LITTLE_ENDIAN as ILE,
 )
-from storescu.constants import (
+from storescu.kernel.constants import (
     STORAGE_SOP_CLASSES,
 )
-from storescu.errors import NegotiationError, UsageError
-from storescu.negotiation import (
+from storescu.kernel.errors import NegotiationError, UsageError
+from storescu.protocol.negotiation import (
     AcceptedContext,
     AcceptedContexts,
     accepted_contexts,
@@ -30,7 +30,7 @@ from storescu.negotiation import (
     sop_classes_to_propose,
     transfer_syntax_lists,
 )
-from storescu.pdu import PresentationContextAC, PresentationContextRQ
+from storescu.protocol.pdu import PresentationContextAC, PresentationContextRQ
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 MR = "1.2.840.10008.5.1.4.1.1.4"

@@ -1,4 +1,4 @@
-"""Upper Layer PDU and item codec (storescu.pdu), PS3.8 section 9.3 and PS3.7 Annex D.
+"""Upper Layer PDU and item codec (storescu.protocol.pdu), PS3.8 section 9.3 and PS3.7 Annex D.
 
 Golden bytes are written by hand from the PDU structure tables of PS3.8 9.3
 (Tables 9-11 .. 9-26) and PS3.7 D.3.3; each line's comment decodes its fields.
@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storescu import pdu as P
-from storescu.errors import RemoteProtocolError
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.protocol import pdu as P
 from tests.helpers.golden import golden
 
 CT = "1.2.840.10008.5.1.4.1.1.2"

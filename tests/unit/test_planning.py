@@ -1,14 +1,14 @@
-"""Planning proposals and associations (storescu.planning): PS3.8 9.3.2.2 allows 128
+"""Planning proposals and associations (storescu.protocol.planning): PS3.8 9.3.2.2 allows 128
 presentation contexts per association; files needing more go over several."""
 
 from __future__ import annotations
 
 import pytest
 
-from storescu.constants import MAX_PRESENTATION_CONTEXTS, STORAGE_SOP_CLASSES
-from storescu.errors import NegotiationError
-from storescu.negotiation import build_proposal, sop_classes_to_propose
-from storescu.planning import ProposalSpec, covers, plan
+from storescu.kernel.constants import MAX_PRESENTATION_CONTEXTS, STORAGE_SOP_CLASSES
+from storescu.kernel.errors import NegotiationError
+from storescu.protocol.negotiation import build_proposal, sop_classes_to_propose
+from storescu.protocol.planning import ProposalSpec, covers, plan
 
 ELE, EBE, ILE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"

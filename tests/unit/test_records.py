@@ -1,4 +1,4 @@
-"""storescu._records: the cheap @dataclass behaves as dataclasses' for what the package uses.
+"""storescu.kernel.records: the cheap @dataclass behaves as dataclasses' for what the package uses.
 
 Each check builds the same class with both decorators and compares behaviour:
 construction (positional, keyword, defaults, factories, init=False,
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from storescu import _records
-from storescu._records import FrozenInstanceError
+from storescu.kernel import records as _records
+from storescu.kernel.records import FrozenInstanceError
 
 
 def _both(**params: Any) -> tuple[type[Any], type[Any]]:
@@ -128,7 +128,7 @@ def test_mistakes_are_refused_as_dataclasses_refuses_them() -> None:
 def test_importing_the_core_classes_needs_no_dataclasses() -> None:
     code = (
         "import sys\n"
-        "import storescu.client, storescu.sender, storescu.inputs, storescu.cli.main\n"
+        "import storescu.net.client, storescu.run.sender, storescu.run.inputs, storescu.cli.main\n"
         "for name in ('dataclasses', 'inspect', 'ssl', 'argparse'):\n"
         "    assert name not in sys.modules, name\n"
     )

@@ -1,4 +1,4 @@
-"""storescu.report, storescu.summary and storescu.rename: no network."""
+"""storescu.run.report, storescu.run.summary and storescu.run.rename: no network."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from storescu.rename import Renamer, verdict
-from storescu.report import COLUMNS, ReportError, ReportWriter, SentIndex, read_report
-from storescu.sender import FileResult, Outcome
-from storescu.summary import ProgressBar, Tally, format_size, summary_line
+from storescu.run.rename import Renamer, verdict
+from storescu.run.report import COLUMNS, ReportError, ReportWriter, SentIndex, read_report
+from storescu.run.sender import FileResult, Outcome
+from storescu.run.summary import ProgressBar, Tally, format_size, summary_line
 
 CT = "1.2.840.10008.5.1.4.1.1.2"
 ELE = "1.2.840.10008.1.2.1"

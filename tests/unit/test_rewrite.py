@@ -1,4 +1,4 @@
-"""Tests for storescu.rewrite: option checks, override parsing, DCMTK's counters, rewriting.
+"""Tests for storescu.dataset.rewrite: option checks, override parsing, DCMTK's counters, rewriting.
 
 The counter expectations come from DCMTK storescu's replaceSOPInstanceInformation
 (dcmnet/apps/storescu.cc), not from the code under test: a new series when the
@@ -22,10 +22,8 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from storescu import sources
-from storescu.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
-from storescu.errors import ConversionError, RewriteError, UsageError
-from storescu.rewrite import (
+from storescu.dataset import sources
+from storescu.dataset.rewrite import (
     DEFAULT_UID_ROOT,
     Identity,
     Inventor,
@@ -36,6 +34,8 @@ from storescu.rewrite import (
     parse_override,
     validate_uid_suffix,
 )
+from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.kernel.errors import ConversionError, RewriteError, UsageError
 
 CT = str(get_testdata_file("CT_small.dcm"))
 MR_BE = str(get_testdata_file("MR_small_bigendian.dcm"))
@@ -454,7 +454,7 @@ def _with_big_value(tmp_path: Path, name: str, ts: str) -> Path:
     "target", [EXPLICIT_VR_LITTLE_ENDIAN, "1.2.840.10008.1.2.2", IMPLICIT_VR_LITTLE_ENDIAN]
 )
 def test_large_values_are_streamed_and_swapped(tmp_path: Path, target: str) -> None:
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     path = _with_big_value(tmp_path, "big.dcm", EXPLICIT_VR_LITTLE_ENDIAN)
     info = sources.inspect_file(str(path))
@@ -483,7 +483,7 @@ def test_large_values_are_streamed_and_swapped(tmp_path: Path, target: str) -> N
 
 
 def test_parts_reader_small_buffers_and_odd_sizes(tmp_path: Path) -> None:
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     path = tmp_path / "raw.bin"
     path.write_bytes(bytes(range(256)) * 40)
@@ -511,8 +511,8 @@ def test_parts_reader_small_buffers_and_odd_sizes(tmp_path: Path) -> None:
 
 
 def test_parts_reader_notices_a_shrunk_file(tmp_path: Path) -> None:
-    from storescu import transcode
-    from storescu.errors import InvalidFileError
+    from storescu.dataset import transcode
+    from storescu.kernel.errors import InvalidFileError
 
     path = tmp_path / "raw.bin"
     path.write_bytes(bytes(100))
@@ -593,7 +593,7 @@ def _twin_rewriters(**options: object) -> tuple[Rewriter, Rewriter]:
 
 
 def _full_path(rewriter: Rewriter, info: sources.FileInfo) -> bytes:
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     ds, info = transcode.read_deferred(info)
     rewriter.apply(ds)
@@ -646,8 +646,8 @@ def test_splice_gives_what_the_full_rewrite_gives(tmp_path: Path, name: str, cas
 
 def _elements(data: bytes, ts: str) -> dict[int, bytes]:
     """tag -> raw element bytes of a dataset's top level (for byte comparisons)."""
-    from storescu import splice
-    from storescu.sources import _Window
+    from storescu.dataset import splice
+    from storescu.dataset.sources import _Window
 
     implicit, little = ts == IMPLICIT_VR_LITTLE_ENDIAN, ts != "1.2.840.10008.1.2.2"
     elements, _ = splice._walk(_Window(None, data), 0, len(data), implicit, little)
@@ -679,7 +679,7 @@ INVENTED_TAGS = (
 
 
 def test_splice_streams_a_large_file(tmp_path: Path) -> None:
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     path = _with_big_value(tmp_path, "big.dcm", EXPLICIT_VR_LITTLE_ENDIAN)
     ds = pydicom.dcmread(path)  # above 1 MiB, so not spliced in memory
@@ -736,7 +736,7 @@ def test_splice_encodes_non_ascii_in_the_files_character_set(tmp_path: Path) -> 
 
 @pytest.mark.parametrize("little", [True, False])
 def test_encode_element(little: bool) -> None:
-    from storescu.splice import encode_element
+    from storescu.dataset.splice import encode_element
 
     e = "<" if little else ">"
     assert encode_element(0x00280010, "US", (512,), False, little) == struct.pack(

@@ -1,4 +1,4 @@
-"""Tests for storescu.sources (and storescu.transcode behind open_dataset).
+"""Tests for storescu.dataset.sources (and storescu.dataset.transcode behind open_dataset).
 
 Crafted files are built byte by byte with the small writer below, not with the
 code under test, so a bug in the encoder cannot hide a bug in the reader.
@@ -27,24 +27,8 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset, read_sequence
 
-from storescu import sources
-from storescu.constants import (
-    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
-    EXPLICIT_VR_BIG_ENDIAN,
-    EXPLICIT_VR_LITTLE_ENDIAN,
-    IMPLEMENTATION_CLASS_UID,
-    IMPLEMENTATION_VERSION_NAME,
-    IMPLICIT_VR_LITTLE_ENDIAN,
-)
-from storescu.errors import (
-    ConversionError,
-    FileAccessError,
-    InvalidFileError,
-    SourceError,
-    StorescuError,
-    UsageError,
-)
-from storescu.sources import (
+from storescu.dataset import sources
+from storescu.dataset.sources import (
     FileInfo,
     build_file_meta,
     can_convert,
@@ -52,6 +36,22 @@ from storescu.sources import (
     encode_dataset,
     inspect_file,
     open_dataset,
+)
+from storescu.kernel.constants import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+)
+from storescu.kernel.errors import (
+    ConversionError,
+    FileAccessError,
+    InvalidFileError,
+    SourceError,
+    StorescuError,
+    UsageError,
 )
 
 IMPLICIT, EXPLICIT, BIG = (
@@ -558,7 +558,7 @@ def test_file_vanishing_after_inspection(tmp_path: Path) -> None:
 def test_fast_path_does_not_import_pydicom() -> None:
     code = (
         "import sys\n"
-        "from storescu.sources import inspect_file, open_dataset\n"
+        "from storescu.dataset.sources import inspect_file, open_dataset\n"
         f"info = inspect_file({data_file('MR_small.dcm')!r})\n"
         "with open_dataset(info, info.transfer_syntax) as r:\n"
         "    buf = bytearray(4096)\n"

@@ -1,4 +1,4 @@
-"""The Upper Layer state table (storescu.state) against PS3.8 section 9.2.
+"""The Upper Layer state table (storescu.protocol.state) against PS3.8 section 9.2.
 
 The expected table below is transcribed independently from PS3.8 Table 9-10
 ("DICOM Upper Layer Protocol State Transition Table"), one row per event and
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from storescu.state import LOCAL_EVENTS, NEXT_STATE, TABLE, Action, Event, State, lookup
+from storescu.protocol.state import LOCAL_EVENTS, NEXT_STATE, TABLE, Action, Event, State, lookup
 
 # PS3.8 Table 9-10.
 EXPECTED_TABLE = """

@@ -1,4 +1,4 @@
-"""C-STORE status classes and texts (storescu.status), PS3.4 B.2.3 and PS3.7 Annex C.
+"""C-STORE status classes and texts (storescu.protocol.status), PS3.4 B.2.3 and PS3.7 Annex C.
 
 The expected classes and DCMTK texts are those of docs/BEHAVIOUR.md section 3.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from storescu.status import Status, StatusClass, classify
+from storescu.protocol.status import Status, StatusClass, classify
 
 S, W, F = StatusClass.SUCCESS, StatusClass.WARNING, StatusClass.FAILURE
 
@@ -32,7 +32,7 @@ DCMTK_TEXTS = [
 ]
 
 # Codes that BEHAVIOUR.md lists with a class but for which DCMTK prints "Unknown
-# Status"; storescu.status deliberately names them after PS3.7 Annex C instead
+# Status"; storescu.protocol.status deliberately names them after PS3.7 Annex C instead
 # (its module docstring says so). The class is what BEHAVIOUR.md requires.
 NAMED_BEYOND_DCMTK = [
     (0x0001, W, "Warning: RequestedOptionalAttributesNotSupported"),  # PS3.7 C.3

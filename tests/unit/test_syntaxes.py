@@ -1,4 +1,4 @@
-"""The proposal options' syntaxes (storescu.syntaxes) against DCMTK storescu.cc and PS3.5.
+"""The proposal options' syntaxes (storescu.kernel.syntaxes) against DCMTK storescu.cc and PS3.5.
 
 The expected UIDs are written out here (PS3.5 Annex A; DCMTK's
 ``opt_networkTransferSyntax`` for each ``--propose-*`` option) rather than taken
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from storescu.negotiation import transfer_syntax_lists
-from storescu.syntaxes import (
+from storescu.kernel.syntaxes import (
     PROPOSAL_MODES,
     fallback_for,
     is_encapsulated,
@@ -18,6 +17,7 @@ from storescu.syntaxes import (
     option_for,
     preferred_for,
 )
+from storescu.protocol.negotiation import transfer_syntax_lists
 
 ELE, EBE, ILE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
 

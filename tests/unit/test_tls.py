@@ -1,4 +1,4 @@
-"""storescu.tls without sockets: option mapping onto ssl, key loading, error messages."""
+"""storescu.net.tls without sockets: option mapping onto ssl, key loading, error messages."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from storescu import tls
 from storescu.cli.main import main
 from storescu.cli.options import InfoRequest, parse_args
-from storescu.errors import TlsError, TransportError, UsageError
-from storescu.tls import CIPHER_SUITES, PROFILES, TlsOptions, client_context, server_context
+from storescu.kernel.errors import TlsError, TransportError, UsageError
+from storescu.net import tls
+from storescu.net.tls import CIPHER_SUITES, PROFILES, TlsOptions, client_context, server_context
 from tests.helpers.certs import PASSWORD, Pki
 
 

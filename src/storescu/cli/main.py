@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from storescu.cli.exitcodes import ExitCode, exit_code_for_status
 from storescu.cli.options import InfoRequest, Options, parse_args
-from storescu.errors import UsageError
+from storescu.kernel.errors import UsageError
 
 if TYPE_CHECKING:
-    from storescu.rewrite import RewriteOptions
+    from storescu.dataset.rewrite import RewriteOptions
 
 TRACE = 5
 _LEVELS = {
@@ -69,7 +69,7 @@ def _configure_logging(options: Options, stderr: TextIO) -> logging.Handler | No
 
 def exit_code(result: object, halt: bool) -> int:
     """Map a run's result onto the documented exit codes (``--help`` lists them)."""
-    from storescu.sender import RunResult
+    from storescu.run.sender import RunResult
 
     assert isinstance(result, RunResult)
     if result.fatal is not None:
@@ -104,7 +104,7 @@ def rewrite_options(options: Options) -> RewriteOptions | None:
         if options.uid_root is not None:
             logging.getLogger("storescu").warning("--uid-root has no effect without +II")
         return None
-    from storescu.rewrite import RewriteOptions
+    from storescu.dataset.rewrite import RewriteOptions
 
     extra: dict[str, Any] = dict(given)
     if options.uid_root is not None:
@@ -123,9 +123,9 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
     from storescu.cli.sending import send
     from storescu.cli.tlsopts import client_tls, finish_tls
     from storescu.cli.verify import address_family, run_echo, run_probe, user_identity
-    from storescu.client import AssociationSettings
-    from storescu.errors import TlsError
-    from storescu.sender import SendOptions
+    from storescu.kernel.errors import TlsError
+    from storescu.net.client import AssociationSettings
+    from storescu.run.sender import SendOptions
 
     rewrite = rewrite_options(options)  # may raise UsageError: before anything is sent
     from storescu.cli.syntaxopts import transfer_options
@@ -204,7 +204,7 @@ def main(
             print(" ".join(parsed.args_expanded), file=err)
         return _run(parsed, out, err)
     except KeyboardInterrupt as exc:
-        from storescu.interrupts import Terminated
+        from storescu.run.interrupts import Terminated
 
         if isinstance(exc, Terminated):  # SIGTERM, handled like Ctrl-C (interrupts.py)
             print("F: terminated (SIGTERM)", file=err)
@@ -237,9 +237,9 @@ def run() -> None:
     # the interpreter's teardown of ~150 modules, some milliseconds of every
     # one-file run. Buffered output is flushed first; if that fails (a closed
     # pipe), the normal exit reports it.
-    from storescu._records import save_cache
+    from storescu.kernel.records import save_cache
 
-    save_cache()  # what atexit would have done (see storescu._records)
+    save_cache()  # what atexit would have done (see storescu.kernel.records)
     try:
         logging.shutdown()  # flushes and closes handlers (-lc file handlers too)
         sys.stdout.flush()

@@ -7,7 +7,7 @@ DCMTK 3.7, one frozen :class:`OptionSpec` row each: spellings, arguments, the
 :class:`Options` field it sets (``dest``) and the value it stores, help text, and a
 ``status``. Options whose feature belongs to a later issue are ``"pending:<topic>"``:
 they parse with their real arity (so the rest of the line is read correctly) and
-are then refused with a :class:`~storescu.errors.UsageError`, never ignored.
+are then refused with a :class:`~storescu.kernel.errors.UsageError`, never ignored.
 Supporting one later means: flip ``status``, give it a ``dest``, add the field.
 
 DCMTK's grammar is not argparse's, so :func:`parse_args` runs in two steps:
@@ -37,21 +37,21 @@ from functools import lru_cache
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, Final, Literal, NoReturn, TypeAlias
 
-from storescu import __version__
 from storescu.cli.exitcodes import EXIT_CODES_TEXT
-from storescu.constants import (
+from storescu.kernel.constants import (
     DEFAULT_CALLED_AET,
     DEFAULT_CALLING_AET,
     DEFAULT_MAX_PDU,
     MAX_MAX_PDU,
     MIN_MAX_PDU,
 )
-from storescu.errors import UsageError
+from storescu.kernel.errors import UsageError
+from storescu.kernel.version import __version__
 
 if TYPE_CHECKING:
     import argparse
 
-    from storescu.rewrite import Override
+    from storescu.dataset.rewrite import Override
 
 __all__ = [
     "EXIT_CODES_TEXT",
@@ -100,7 +100,7 @@ class Options:
     propose: str = "uncompr"
     required_only: bool = False
     combine: bool = False
-    # Transfer syntaxes (storescu.syntaxes, storescu.conversion, storescu.asconfig).
+    # Transfer syntaxes (kernel.syntaxes, dataset.conversion, run.asconfig).
     config_file: tuple[str, str] | None = None  # -xf FILE PROFILE
     compression_level: int | None = None  # +cl
     new_vrs: bool = True  # +u / -u
@@ -118,7 +118,7 @@ class Options:
     socket_timeout: float | None = 60.0
     acse_timeout: float | None = 30.0
     dimse_timeout: float | None = None
-    # TLS (PS3.15 Annex B); storescu.tls.TlsOptions has the meaning of each.
+    # TLS (PS3.15 Annex B); storescu.net.tls.TlsOptions has the meaning of each.
     tls: str = "off"  # "off" (-tls), "auth" (+tls KEY CERT), "anonymous" (+tla)
     tls_key_file: str | None = None
     tls_cert_file: str | None = None
@@ -149,10 +149,10 @@ class Options:
     retries: int = 0
     retry_delay: float = 1.0
     resend_unknown: bool = False
-    parallel: int = 1  # -P: associations at once (storescu.parallel)
+    parallel: int = 1  # -P: associations at once (storescu.run.parallel)
     echo: bool = False
     probe: bool = False
-    # Dataset rewriting; storescu.rewrite.RewriteOptions has the meaning of each.
+    # Dataset rewriting; storescu.dataset.rewrite.RewriteOptions has the meaning of each.
     invent_instance: bool = False
     invent_series: int | None = None
     invent_study: int | None = None
@@ -161,7 +161,7 @@ class Options:
     overrides: tuple[Override, ...] = ()
     uid_suffix: str | None = None
     uid_root: str | None = None
-    # Inputs, report, resuming, progress (storescu.inputs, storescu.report).
+    # Inputs, report, resuming, progress (storescu.run.inputs, storescu.run.report).
     scan_directories: bool = False
     scan_pattern: str | None = None
     recurse: bool = False
@@ -1350,7 +1350,7 @@ def _convert(occ: _Occurrence, raw: tuple[str, ...]) -> object:
     if spec.kind in ("override", "uid-suffix", "uid-root"):
         # Loaded only here: checking -s values against the data dictionary
         # imports pydicom, which runs without these options never do.
-        from storescu import rewrite
+        from storescu.dataset import rewrite
 
         try:
             if spec.kind == "override":
@@ -1384,7 +1384,7 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
 
     Returns :class:`Options`, or an :class:`InfoRequest` for ``--help``,
     ``--version`` or an empty command line (DCMTK prints its help then).
-    Raises :class:`~storescu.errors.UsageError` for anything else that is wrong,
+    Raises :class:`~storescu.kernel.errors.UsageError` for anything else that is wrong,
     including options whose feature is not implemented yet.
     """
     if not argv:
@@ -1399,7 +1399,7 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
     if "--version" in used:
         return InfoRequest("version", version_text())
     if used & {"--list-profiles", "--list-ciphers"}:
-        from storescu import tls  # imports ssl: only when asked
+        from storescu.net import tls  # imports ssl: only when asked
 
         if "--list-profiles" in used:
             return InfoRequest("profiles", tls.profiles_text())

@@ -3,7 +3,7 @@
 Everything here hangs off the sender's ``on_result`` callback, so each
 result reaches the report (written and flushed), the ``+rn`` renamer, the
 counts and the progress line as soon as it is known. The inputs stream in
-(:mod:`storescu.inputs`) and the sender keeps counts, not results, so memory
+(:mod:`storescu.run.inputs`) and the sender keeps counts, not results, so memory
 does not grow with the number of files. On Ctrl-C the sender records the
 rest as not-sent before the KeyboardInterrupt reaches :func:`send`'s
 ``finally``, which closes the report and prints the summary.
@@ -16,15 +16,15 @@ import os
 import sys
 from typing import IO, TYPE_CHECKING, TextIO
 
-from storescu.errors import UsageError
+from storescu.kernel.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from storescu.cli.options import Options
-    from storescu.client import AssociationSettings
-    from storescu.report import ReportWriter, SentIndex
-    from storescu.sender import FileResult, RunResult, SendOptions
+    from storescu.net.client import AssociationSettings
+    from storescu.run.report import ReportWriter, SentIndex
+    from storescu.run.sender import FileResult, RunResult, SendOptions
 
 log = logging.getLogger("storescu")
 
@@ -42,10 +42,10 @@ def send(
     KeyboardInterrupt
         After the report, renames and summary are complete.
     """
-    from storescu.errors import ReportError
-    from storescu.inputs import FileListReader, InputOptions, open_inputs
-    from storescu.sender import make_sender
-    from storescu.summary import ProgressBar, Tally, summary_line
+    from storescu.kernel.errors import ReportError
+    from storescu.run.inputs import FileListReader, InputOptions, open_inputs
+    from storescu.run.sender import make_sender
+    from storescu.run.summary import ProgressBar, Tally, summary_line
 
     sent = _skip_sent(options)
     report = _open_report(options)
@@ -56,7 +56,7 @@ def send(
         observers.append(report)
     renamer = None
     if options.rename:
-        from storescu.rename import Renamer
+        from storescu.run.rename import Renamer
 
         renamer = Renamer()
         observers.append(renamer)
@@ -113,7 +113,7 @@ def send(
 def _skip_sent(options: Options) -> SentIndex | None:
     if not options.skip_sent:
         return None
-    from storescu.report import ReportError, SentIndex
+    from storescu.run.report import ReportError, SentIndex
 
     if options.report is not None:
         for previous in options.skip_sent:
@@ -133,7 +133,7 @@ def _skip_sent(options: Options) -> SentIndex | None:
 def _open_report(options: Options) -> ReportWriter | None:
     if options.report is None:
         return None
-    from storescu.report import ReportError, ReportWriter
+    from storescu.run.report import ReportError, ReportWriter
 
     try:
         return ReportWriter(options.report)
@@ -167,7 +167,7 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _total(options: Options) -> int | None:
     """The number of results when the operands tell it (plain files), else None."""
-    from storescu.dicomdir import is_dicomdir_name
+    from storescu.dataset.dicomdir import is_dicomdir_name
 
     if options.file_list is not None or options.scan_directories:
         return None

@@ -2,19 +2,19 @@
 
 ``-xf`` (the profile is read here, so a bad file is a usage error before
 anything is sent), ``+cl``, ``-u``, ``+dls``/``+dly``/``-dn`` and
-``--decompress-limit`` become a :class:`~storescu.conversion.Conversion`
-and a :class:`~storescu.asconfig.Profile`.
+``--decompress-limit`` become a :class:`~storescu.dataset.conversion.Conversion`
+and a :class:`~storescu.run.asconfig.Profile`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from storescu.conversion import DEFAULT_DEFLATE_LEVEL, DEFAULT_MAX_DECODED, Conversion
+from storescu.dataset.conversion import DEFAULT_DEFLATE_LEVEL, DEFAULT_MAX_DECODED, Conversion
 
 if TYPE_CHECKING:
-    from storescu.asconfig import Profile
     from storescu.cli.options import Options
+    from storescu.run.asconfig import Profile
 
 _MIB = 1024 * 1024
 
@@ -29,7 +29,7 @@ def transfer_options(options: Options) -> tuple[Conversion, Profile | None]:
     """
     profile = None
     if options.config_file is not None:
-        from storescu.asconfig import load_profile
+        from storescu.run.asconfig import load_profile
 
         path, name = options.config_file
         profile = load_profile(path, name)

@@ -1,4 +1,4 @@
-"""The command line's TLS options -> :class:`storescu.tls.TlsOptions` (and a context).
+"""The command line's TLS options -> :class:`storescu.net.tls.TlsOptions` (and a context).
 
 Kept apart from ``main`` so that ``ssl`` is imported only when TLS is asked for.
 """
@@ -12,14 +12,14 @@ from storescu.cli.options import Options
 if TYPE_CHECKING:
     import ssl
 
-    from storescu.tls import CrlMode, TlsOptions, VerifyMode
+    from storescu.net.tls import CrlMode, TlsOptions, VerifyMode
 
 
 def tls_options(options: Options) -> TlsOptions | None:
     """The TLS settings of a parsed command line; None for plain TCP (``-tls``)."""
     if options.tls == "off":
         return None
-    from storescu.tls import TlsOptions
+    from storescu.net.tls import TlsOptions
 
     return TlsOptions(
         key_file=options.tls_key_file if options.tls == "auth" else None,
@@ -46,7 +46,7 @@ def client_tls(options: Options) -> tuple[ssl.SSLContext | None, TlsOptions | No
     settings = tls_options(options)
     if settings is None:
         return None, None
-    from storescu.tls import client_context
+    from storescu.net.tls import client_context
 
     return client_context(settings), settings
 
@@ -54,6 +54,6 @@ def client_tls(options: Options) -> tuple[ssl.SSLContext | None, TlsOptions | No
 def finish_tls(settings: TlsOptions | None) -> None:
     """After the run: ``+ws`` / ``+wf`` write a fresh seed file."""
     if settings is not None and settings.write_seed_file is not None:
-        from storescu.tls import write_seed
+        from storescu.net.tls import write_seed
 
         write_seed(settings.write_seed_file)

@@ -12,8 +12,7 @@ from typing import TextIO
 
 from storescu.cli.exitcodes import ExitCode
 from storescu.cli.options import Options
-from storescu.client import AssociationSettings
-from storescu.constants import (
+from storescu.kernel.constants import (
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
@@ -21,8 +20,9 @@ from storescu.constants import (
     sop_class_name,
     transfer_syntax_name,
 )
-from storescu.errors import StorescuError, UsageError
-from storescu.pdu import UserIdentity
+from storescu.kernel.errors import StorescuError, UsageError
+from storescu.net.client import AssociationSettings
+from storescu.protocol.pdu import UserIdentity
 
 log = logging.getLogger("storescu")
 
@@ -106,8 +106,8 @@ def run_echo(options: Options, settings: AssociationSettings, out: TextIO) -> in
 
 def run_probe(options: Options, settings: AssociationSettings, out: TextIO) -> int:
     """Print which SOP classes the peer accepts in which syntaxes (no data sent)."""
-    from storescu.probe import probe
-    from storescu.sender import inspect_inputs
+    from storescu.run.probe import probe
+    from storescu.run.sender import inspect_inputs
 
     syntaxes = [EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]
     if options.files:

@@ -18,7 +18,7 @@ import logging
 import os
 from typing import Final
 
-from storescu.sender import FileResult, Outcome
+from storescu.run.sender import FileResult, Outcome
 
 __all__ = ["Renamer", "verdict"]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from storescu.client import AssociationSettings, StoreAssociation
-from storescu.constants import MAX_PRESENTATION_CONTEXTS
-from storescu.errors import NegotiationError
-from storescu.pdu import PC_RESULT_TEXT, PresentationContextAC, PresentationContextRQ
+from storescu.kernel.constants import MAX_PRESENTATION_CONTEXTS
+from storescu.kernel.errors import NegotiationError
+from storescu.net.client import AssociationSettings, StoreAssociation
+from storescu.protocol.pdu import PC_RESULT_TEXT, PresentationContextAC, PresentationContextRQ
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def probe(
 
     Raises
     ------
-    storescu.errors.StorescuError
+    storescu.kernel.errors.StorescuError
         An association could not be opened (refused, rejected...).
     """
     pairs = [(uid, ts) for uid in dict.fromkeys(sop_classes) for ts in transfer_syntaxes]

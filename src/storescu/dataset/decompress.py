@@ -11,7 +11,7 @@ what is missing and what would fix it.
 Rules (PS3.5 A.4; the options are dcmsend's):
 
 * ``-dn``: never decompress; ``+dls`` (default): only losslessly compressed
-  syntaxes (:data:`storescu.syntaxes.LOSSLESS`); ``+dly``: lossy ones too.
+  syntaxes (:data:`storescu.kernel.syntaxes.LOSSLESS`); ``+dly``: lossy ones too.
 * Video (MPEG2, H.264, HEVC) is never decoded.
 * The decoded pixel data is held in memory whole (pydicom decodes all
   frames into one array, then it is encoded), so its size, computed from
@@ -32,15 +32,15 @@ import logging
 import warnings
 from typing import TYPE_CHECKING, Any, Final
 
-from storescu.constants import EXPLICIT_VR_LITTLE_ENDIAN, transfer_syntax_name
-from storescu.errors import ConversionError, FileAccessError, StorescuError
-from storescu.syntaxes import VIDEO, is_lossless, option_for
+from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, transfer_syntax_name
+from storescu.kernel.errors import ConversionError, FileAccessError, StorescuError
+from storescu.kernel.syntaxes import VIDEO, is_lossless, option_for
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from storescu.conversion import Conversion
-    from storescu.sources import FileInfo
+    from storescu.dataset.conversion import Conversion
+    from storescu.dataset.sources import FileInfo
 
 __all__ = ["DecompressionError", "decoded_size", "decoder_problem", "decompressed"]
 

@@ -14,7 +14,7 @@ and the clock:
   :attr:`Connection.artim_running` tells it to run the ARTIM timer and call
   :meth:`Connection.artim_expired` when it fires.
 
-Every transition goes through :func:`storescu.state.lookup` (Table 9-10).
+Every transition goes through :func:`storescu.protocol.state.lookup` (Table 9-10).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from collections import deque
 from enum import Enum
 from typing import Final
 
-from storescu import pdu as P
-from storescu._records import dataclass
-from storescu.errors import LocalProtocolError, RemoteProtocolError
-from storescu.state import NEXT_STATE, Action, Event, State, lookup
+from storescu.kernel.errors import LocalProtocolError, RemoteProtocolError
+from storescu.kernel.records import dataclass
+from storescu.protocol import pdu as P
+from storescu.protocol.state import NEXT_STATE, Action, Event, State, lookup
 
 
 class Role(Enum):

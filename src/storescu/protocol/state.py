@@ -7,13 +7,13 @@ PS3.8 describes the protocol as 13 states (Sta1..Sta13), 19 events
 says, for each (event, state), which action runs; Tables 9-6..9-9 say what each
 action does and which state follows. Both are transcribed here once, as plain
 dictionaries, so they can be reviewed row by row against the standard. Nothing
-else in the package decides a transition: :mod:`storescu.association` looks
+else in the package decides a transition: :mod:`storescu.protocol.association` looks
 up ``TRANSITIONS[(event, state)]`` and performs the action's side effects
 (send a PDU, raise an indication, ask the driver to close the transport).
 
 A (event, state) pair missing from the table is a blank cell in Table 9-10.
 For local primitives (Evt1, 2, 5, 7, 8, 9, 11, 14, 15) that is a misuse of the
-API (:class:`~storescu.errors.LocalProtocolError`). For PDUs and transport
+API (:class:`~storescu.kernel.errors.LocalProtocolError`). For PDUs and transport
 events it cannot happen in a correct driver: PS3.8 defines every state in
 which a connection exists.
 """

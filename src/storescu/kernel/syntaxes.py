@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from storescu.constants import (
+from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,

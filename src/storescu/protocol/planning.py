@@ -39,11 +39,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from storescu._records import dataclass, field
-from storescu.constants import MAX_PRESENTATION_CONTEXTS
-from storescu.errors import NegotiationError
-from storescu.pdu import PresentationContextRQ
-from storescu.syntaxes import is_encapsulated
+from storescu.kernel.constants import MAX_PRESENTATION_CONTEXTS
+from storescu.kernel.errors import NegotiationError
+from storescu.kernel.records import dataclass, field
+from storescu.kernel.syntaxes import is_encapsulated
+from storescu.protocol.pdu import PresentationContextRQ
 
 __all__ = ["WINDOW", "Batch", "Need", "ProposalSpec", "covers", "plan"]
 

@@ -5,7 +5,7 @@ Command sets are always implicit VR little endian, group 0000 only (PS3.7
 a dataset library: the sender encodes one per file on its hot path.
 
 Decoding treats the peer's bytes as untrusted: the command set is bounded by
-:data:`~storescu.constants.MAX_COMMAND_SET`, every element length is checked
+:data:`~storescu.kernel.constants.MAX_COMMAND_SET`, every element length is checked
 against what remains, and only group 0000 is accepted.
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 import struct
 from typing import Final
 
-from storescu._records import dataclass
-from storescu.constants import MAX_COMMAND_SET
-from storescu.errors import RemoteProtocolError
+from storescu.kernel.constants import MAX_COMMAND_SET
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.kernel.records import dataclass
 
 # Command Field values (PS3.7 E.1).
 C_STORE_RQ: Final = 0x0001

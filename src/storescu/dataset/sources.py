@@ -16,7 +16,7 @@ the peer stores the current one -- which also reads a small file once.
 
 :func:`open_dataset` streams the dataset bytes straight from disk when the
 negotiated transfer syntax is the file's own. Only when the dataset must be
-re-encoded does :mod:`storescu.transcode` (and with it pydicom) get imported.
+re-encoded does :mod:`storescu.dataset.transcode` (and with it pydicom) get imported.
 
 Every length read from a file is untrusted: it is checked against the file
 size and a fixed bound before it is used to read or allocate anything.
@@ -32,8 +32,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
-from storescu._records import dataclass, field
-from storescu.constants import (
+from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
@@ -43,7 +42,8 @@ from storescu.constants import (
     UNCOMPRESSED_SYNTAXES,
     transfer_syntax_name,
 )
-from storescu.errors import ConversionError, FileAccessError, InvalidFileError, UsageError
+from storescu.kernel.errors import ConversionError, FileAccessError, InvalidFileError, UsageError
+from storescu.kernel.records import dataclass, field
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -861,7 +861,7 @@ def open_dataset(info: FileInfo, target_ts: str, whole: bytes | None = None) -> 
 
     When `target_ts` is the file's own syntax the bytes are streamed from disk
     unchanged, without pydicom. Otherwise the dataset is decoded with pydicom
-    (large values left in the file) and re-encoded by :mod:`storescu.transcode`
+    (large values left in the file) and re-encoded by :mod:`storescu.dataset.transcode`
     (explicit/implicit VR, either byte order, deflated); large values are
     streamed from the file at send time.
 
@@ -890,7 +890,7 @@ def open_dataset(info: FileInfo, target_ts: str, whole: bytes | None = None) -> 
         if target_ts == DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN and info.dataset_length % 2:
             # PS3.5 A.5: an odd-length deflated stream is padded with one NUL byte
             # (files on disk often are not; DCMTK refuses odd fragments).
-            from storescu.transcode import FileSpan, PartsReader
+            from storescu.dataset.transcode import FileSpan, PartsReader
 
             span = FileSpan(info.path, info.dataset_offset, info.dataset_length)
             return PartsReader([span, b"\x00"])
@@ -902,7 +902,7 @@ def open_dataset(info: FileInfo, target_ts: str, whole: bytes | None = None) -> 
             f"cannot convert from '{transfer_syntax_name(info.transfer_syntax)}' "
             f"to '{transfer_syntax_name(target_ts)}'"
         )
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     # Values above transcode.DEFER_SIZE (pixel data) stay in the file and are
     # streamed (byte-swapped on the fly when the byte order changes), so the
@@ -937,7 +937,7 @@ def encode_dataset(ds: Dataset, target_ts: str) -> bytes:
     ConversionError
         The dataset cannot be encoded in `target_ts`.
     """
-    from storescu import transcode
+    from storescu.dataset import transcode
 
     return transcode.encode_dataset(ds, target_ts)
 

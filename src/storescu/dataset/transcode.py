@@ -28,7 +28,7 @@ and :func:`encode_parts` then writes each such top-level value as a
 :class:`FileSpan` (byte-swapped on the fly when the byte order changes) between
 the encoded bytes, which :class:`PartsReader` streams. A 1 GB pixel data
 element is thus read from disk while it is sent, never held (dataset
-rewriting, :mod:`storescu.rewrite`, uses this).
+rewriting, :mod:`storescu.dataset.rewrite`, uses this).
 """
 
 from __future__ import annotations
@@ -45,20 +45,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from storescu.constants import (
-    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
-    EXPLICIT_VR_BIG_ENDIAN,
-    IMPLICIT_VR_LITTLE_ENDIAN,
-    transfer_syntax_name,
-)
-from storescu.errors import ConversionError, FileAccessError, InvalidFileError, StorescuError
-from storescu.sources import (
+from storescu.dataset.sources import (
     CONVERTIBLE_SYNTAXES,
     DatasetReader,
     FileInfo,
     can_convert,
     inspect_file,
 )
+from storescu.kernel.constants import (
+    DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
+    EXPLICIT_VR_BIG_ENDIAN,
+    IMPLICIT_VR_LITTLE_ENDIAN,
+    transfer_syntax_name,
+)
+from storescu.kernel.errors import ConversionError, FileAccessError, InvalidFileError, StorescuError
 
 if TYPE_CHECKING:
     from pydicom.dataelem import RawDataElement
@@ -480,7 +480,7 @@ def _guarded(what: str, target_ts: str, func: Any, *args: Any) -> bytes:
 def encode_dataset(
     ds: Dataset, target_ts: str, *, deflate_level: int = 6, old_vrs: bool = False
 ) -> bytes:
-    """Encode a pydicom dataset in `target_ts`; see :func:`storescu.sources.encode_dataset`.
+    """Encode a pydicom dataset in `target_ts`; see :func:`storescu.dataset.sources.encode_dataset`.
 
     `deflate_level` is the zlib level of a deflated target (``+cl``); with
     `old_vrs` (``-u``) post-1993 VRs are written as OB (:data:`OLD_VR_MAP`).
@@ -668,7 +668,7 @@ def encode_parts(
 
     `target_ts` is `own_ts` (an encapsulated pixel data element is written as
     it is, never decoded) or, when both are, another syntax of
-    :data:`~storescu.sources.CONVERTIBLE_SYNTAXES`. Deferred top-level values
+    :data:`~storescu.dataset.sources.CONVERTIBLE_SYNTAXES`. Deferred top-level values
     of `source` (the file `ds` was read from by :func:`read_deferred`) become
     :class:`FileSpan` parts, except for a deflated target, which is deflated
     in memory, at zlib level `deflate_level` (``+cl``). With `old_vrs`

@@ -11,7 +11,7 @@ This decorator generates only ``__init__`` (the method that must be fast for
 every instance, exactly as dataclasses writes it); ``__repr__``, ``__eq__``,
 ``__hash__`` and the frozen ``__setattr__``/``__delattr__`` are shared
 functions. Compiling the ``__init__`` sources still takes ~0.2 ms each, so
-the compiled code is kept, like a ``.pyc``, in ``__pycache__/_records.<tag>.cache``
+the compiled code is kept, like a ``.pyc``, in ``__pycache__/records.<tag>.cache``
 next to this module, keyed by the exact source text (:func:`save_cache`
 writes it; the command line does, and an ``atexit`` hook); without a writable
 ``__pycache__``, or with ``PYTHONDONTWRITEBYTECODE``, the sources are just
@@ -160,7 +160,7 @@ def replace(obj: _T, /, **changes: Any) -> _T:
 _CACHE_PATH: str = os.path.join(
     os.path.dirname(os.path.abspath(__file__)),
     "__pycache__",
-    f"_records.{sys.implementation.cache_tag}.cache",
+    f"records.{sys.implementation.cache_tag}.cache",
 )
 #: Written first in the file: marshal's format is only valid for one Python build.
 _CACHE_HEADER: tuple[str, int] = ("storescu-records-1", sys.hexversion)

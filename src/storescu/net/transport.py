@@ -6,8 +6,8 @@ timeout in seconds, ``None`` meaning "wait forever".
 TLS (PS3.15 Annex B) wraps the socket right after the TCP connect; the handshake
 happens in :meth:`Transport.connect`, bounded by the handshake timeout. What OpenSSL
 reports then, or at the first read (TLS 1.3 servers refuse a missing client
-certificate only after the handshake), becomes a :class:`~storescu.errors.TlsError`
-that says what happened (see :func:`storescu.tls.describe_ssl_error`).
+certificate only after the handshake), becomes a :class:`~storescu.kernel.errors.TlsError`
+that says what happened (see :func:`storescu.net.tls.describe_ssl_error`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
-from storescu.errors import TimeoutError_, TlsError, TransportError
+from storescu.kernel.errors import TimeoutError_, TlsError, TransportError
 
 if TYPE_CHECKING:
     # Imported at run time only for TLS: ssl costs a few milliseconds of a
@@ -50,7 +50,7 @@ _TIMEVAL: Final = struct.Struct("@ll")
 class TransportInterrupted(BaseException):
     """Another thread called :meth:`Transport.interrupt`: stop, as on Ctrl-C.
 
-    Not a :class:`~storescu.errors.StorescuError` (nothing failed): like
+    Not a :class:`~storescu.kernel.errors.StorescuError` (nothing failed): like
     KeyboardInterrupt it passes every ``except StorescuError``, so the owner
     of the association accounts for the store under way as for Ctrl-C and
     aborts the association itself.
@@ -113,7 +113,7 @@ class Transport:
         Parameters
         ----------
         tls : ssl.SSLContext, optional
-            A client context (see :func:`storescu.tls.client_context`).
+            A client context (see :func:`storescu.net.tls.client_context`).
         server_hostname : str, optional
             Sent as SNI (unless it is an IP address) and, when the context checks
             host names, matched against the server certificate.
@@ -189,7 +189,7 @@ class Transport:
     def _tls_error(self, exc: BaseException) -> TlsError:
         import ssl
 
-        from storescu.tls import describe_ssl_error
+        from storescu.net.tls import describe_ssl_error
 
         ctx = self.sock.context if isinstance(self.sock, ssl.SSLSocket) else None
         return TlsError(
@@ -403,7 +403,7 @@ def _handshake(
     timeout: float | None,
 ) -> ssl.SSLSocket:
     """Wrap ``sock`` and complete the TLS handshake as a client (closes ``sock`` on failure)."""
-    from storescu.tls import describe_ssl_error
+    from storescu.net.tls import describe_ssl_error
 
     try:
         sock.settimeout(timeout)

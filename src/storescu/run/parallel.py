@@ -8,12 +8,12 @@ instance and answer. A peer that ingests slowly per instance (a PACS writing
 to a database) or a link with a long round trip keeps one association idle
 most of the time; N associations keep N stores under way.
 
-:class:`ParallelSender` is a :class:`~storescu.sender.Sender` whose run loop
+:class:`ParallelSender` is a :class:`~storescu.run.sender.Sender` whose run loop
 is the same -- reading the inputs, planning batches of at most 128 contexts,
 halting, accounting on Ctrl-C -- except for the one step that sends an input
 (``_process``): it hands the input to a pool of N worker threads instead.
 Each worker is a Sender too, with its own
-:class:`~storescu.client.StoreAssociation` (the sans-IO core is per
+:class:`~storescu.net.client.StoreAssociation` (the sans-IO core is per
 association), opened for its first input, renewed when the batch's proposal
 changes, released (or aborted, ``--abort``) at the end; ``--retry`` works per
 association. The calling thread (the coordinator) never sends.
@@ -67,7 +67,8 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import TYPE_CHECKING, Final
 
-from storescu.sender import (
+from storescu.net.transport import TransportInterrupted
+from storescu.run.sender import (
     FileResult,
     ResultCallback,
     Sender,
@@ -75,12 +76,11 @@ from storescu.sender import (
     _Item,
     _Step,
 )
-from storescu.transport import TransportInterrupted
 
 if TYPE_CHECKING:
-    from storescu.client import AssociationSettings
-    from storescu.pdu import PresentationContextRQ
-    from storescu.rewrite import Identity, Inventor
+    from storescu.dataset.rewrite import Identity, Inventor
+    from storescu.net.client import AssociationSettings
+    from storescu.protocol.pdu import PresentationContextRQ
 
 __all__ = ["ParallelSender"]
 
@@ -243,7 +243,7 @@ class _IdentityTurns:
 
 def _turn_inventor(turns: _IdentityTurns, worker: _Worker) -> Inventor:
     """An Inventor for `worker`'s rewriter that takes its turn before each identity."""
-    from storescu.rewrite import Inventor
+    from storescu.dataset.rewrite import Inventor
 
     class _TurnInventor(Inventor):
         def __init__(self) -> None:  # the counters live in the shared inventor
@@ -320,7 +320,7 @@ class _Worker(Sender):
         )
         turns = boss._turns
         if turns is not None and self._rewriter is not None:
-            from storescu.rewrite import Rewriter
+            from storescu.dataset.rewrite import Rewriter
 
             self._rewriter = Rewriter(self._rewriter.options, _turn_inventor(turns, self))
 
@@ -406,9 +406,9 @@ class _Worker(Sender):
 
 
 class ParallelSender(Sender):
-    """A :class:`~storescu.sender.Sender` that sends over ``options.parallel`` associations.
+    """A :class:`~storescu.run.sender.Sender` that sends over ``options.parallel`` associations.
 
-    Parameters are those of :class:`~storescu.sender.Sender`; see the module
+    Parameters are those of :class:`~storescu.run.sender.Sender`; see the module
     docstring for what is kept and what differs. ``on_result`` is called from
     the thread that calls :meth:`run`, in sending order.
     """

@@ -6,7 +6,7 @@ When every change is a top-level attribute (``+II``, ``--uid-suffix``, ``-s``
 without a sequence path) and the dataset goes out in the file's own transfer
 syntax, nothing needs parsing: :func:`read_layout` walks the top-level
 elements by their declared lengths (seeking over values, as
-:mod:`storescu.sources` does to find the UIDs), :func:`encode_element`
+:mod:`storescu.dataset.sources` does to find the UIDs), :func:`encode_element`
 encodes each new value, and :func:`splice` returns the dataset as the file's
 unchanged byte ranges with the new elements in between, at their place in
 ascending tag order (PS3.5 7.1). Every byte of every other element is sent as
@@ -26,9 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from storescu.constants import EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
-from storescu.errors import FileAccessError, InvalidFileError, RewriteError
-from storescu.sources import (  # the file walker's building blocks
+from storescu.dataset.sources import (  # the file walker's building blocks
     _LONG_VRS,
     _SHORT_VRS,
     FileInfo,
@@ -37,7 +35,9 @@ from storescu.sources import (  # the file walker's building blocks
     _skip_undefined,
     _Window,
 )
-from storescu.transcode import _SPACE_PADDED, FileSpan, Part
+from storescu.dataset.transcode import _SPACE_PADDED, FileSpan, Part
+from storescu.kernel.constants import EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
+from storescu.kernel.errors import FileAccessError, InvalidFileError, RewriteError
 
 __all__ = ["Layout", "encode_element", "read_layout", "splice"]
 
@@ -273,7 +273,7 @@ def splice(layout: Layout, changes: dict[int, bytes]) -> list[Part]:
     An element already there is replaced where it is; a new one goes before
     the first element with a larger tag. Group lengths of changed groups are
     left out. Unchanged bytes are slices of :attr:`Layout.data` or, for a
-    large file, :class:`~storescu.transcode.FileSpan` ranges.
+    large file, :class:`~storescu.dataset.transcode.FileSpan` ranges.
     """
     info = layout.info
     groups = {tag >> 16 for tag in changes}

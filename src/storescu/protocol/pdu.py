@@ -4,7 +4,7 @@ Every PDU is a small frozen dataclass with ``encode() -> bytes`` and a decoder
 that takes the PDU body (the bytes after the 6-byte header). Decoders treat
 every length in the body as untrusted: each one is checked against what
 remains before it is used, and a violation raises
-:class:`~storescu.errors.RemoteProtocolError` carrying the A-ABORT reason the
+:class:`~storescu.kernel.errors.RemoteProtocolError` carrying the A-ABORT reason the
 state machine should send back (PS3.8 9.3.8: 1 unrecognized PDU, 2 unexpected
 PDU, 4 unrecognized PDU parameter, 6 invalid PDU parameter value).
 
@@ -17,8 +17,8 @@ import struct
 from collections.abc import Callable
 from typing import Final
 
-from storescu._records import dataclass, field
-from storescu.errors import RemoteProtocolError
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.kernel.records import dataclass, field
 
 # PDU types (PS3.8 Table 9-11 .. 9-26).
 A_ASSOCIATE_RQ: Final = 0x01

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Final
 
-from storescu._records import dataclass
+from storescu.kernel.records import dataclass
 
 #: Media Storage Directory Storage (PS3.4 Annex F), the SOP class of a DICOMDIR.
 MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"

@@ -8,37 +8,24 @@ UID from the peer (a UID is untrusted text, not a path).
 
 Command line: ``python -m storescu.scp [options] port`` (see ``--help``). With
 ``+tls KEY CERT`` (and DCMTK storescp's other TLS option names) it accepts only
-TLS connections (PS3.15 Annex B); see :mod:`storescu.tls`.
+TLS connections (PS3.15 Annex B); see :mod:`storescu.net.tls`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
 import os
 import socket
 import ssl
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import BinaryIO, Final
 
-from storescu import dimse
-from storescu.association import (
-    Aborted,
-    AssociationRequested,
-    Connection,
-    ConnectionClosed,
-    DataReceived,
-    NeedData,
-    ReleaseConfirmed,
-    ReleaseRequested,
-    Role,
-)
-from storescu.constants import (
+from storescu.dataset.sources import build_file_meta
+from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
@@ -50,8 +37,20 @@ from storescu.constants import (
     UNLIMITED_PDU_CAP,
     VERIFICATION_SOP_CLASS,
 )
-from storescu.errors import RemoteProtocolError, TlsError
-from storescu.pdu import (
+from storescu.kernel.errors import RemoteProtocolError
+from storescu.protocol import dimse
+from storescu.protocol.association import (
+    Aborted,
+    AssociationRequested,
+    Connection,
+    ConnectionClosed,
+    DataReceived,
+    NeedData,
+    ReleaseConfirmed,
+    ReleaseRequested,
+    Role,
+)
+from storescu.protocol.pdu import (
     PC_ABSTRACT_SYNTAX_NOT_SUPPORTED,
     PC_ACCEPTANCE,
     PC_TRANSFER_SYNTAXES_NOT_SUPPORTED,
@@ -60,7 +59,6 @@ from storescu.pdu import (
     PresentationContextAC,
     UserInformation,
 )
-from storescu.sources import build_file_meta
 
 log = logging.getLogger("storescu.scp")
 
@@ -135,7 +133,7 @@ class StoreSCP:
         Stop after this many connections.
     tls : ssl.SSLContext or None
         Accept TLS connections only, with this server context (usually from
-        :func:`storescu.tls.server_context`); None is plain TCP.
+        :func:`storescu.net.tls.server_context`); None is plain TCP.
     """
 
     def __init__(
@@ -284,7 +282,7 @@ class StoreSCP:
 
     def _handshake(self, sock: socket.socket, peer: str) -> ssl.SSLSocket | None:
         """TLS server handshake, bounded like the ARTIM timer; None when it failed."""
-        from storescu.tls import describe_ssl_error
+        from storescu.net.tls import describe_ssl_error
 
         assert self.tls is not None
         try:
@@ -503,226 +501,3 @@ class _AssociationHandler:
                 with contextlib.suppress(OSError):
                     os.remove(path)
             self.current = None
-
-
-def _parse(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="storescu-scp",
-        description="A small Storage SCP (the storescu project's test and demo receiver).",
-        prefix_chars="-+",
-        allow_abbrev=False,
-    )
-    parser.add_argument("port", type=int, help="TCP port to listen on (0: any free port)")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("-aet", "--aetitle", default="STORESCP", help="our AE title")
-    parser.add_argument("-od", "--output-directory", help="write received files here")
-    parser.add_argument("--ignore", action="store_true", help="receive and discard data")
-    parser.add_argument("--status", default="0000", help="status to answer, hex (default 0000)")
-    parser.add_argument("--error-comment", help="Error Comment sent with a non-success status")
-    parser.add_argument("-pdu", "--max-pdu", type=int, default=16384, help="max receive PDU")
-    parser.add_argument("--port-file", help="write the bound port number to this file")
-    parser.add_argument("--exit-after", type=int, help="exit after N associations")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
-    parser.add_argument("-d", "--debug", action="store_true", help="debug logging")
-    _add_tls_arguments(parser)
-    return parser.parse_args(argv)
-
-
-def _add_tls_arguments(parser: argparse.ArgumentParser) -> None:
-    """DCMTK storescp's TLS options (same spellings; last one of a group wins)."""
-    from storescu.tls import PROFILES
-
-    group = parser.add_argument_group("transport layer security (TLS), as DCMTK storescp")
-    add = group.add_argument
-    add("-tls", "--disable-tls", dest="tls", action="store_const", const=None, help="plain TCP")
-    add("+tls", "--enable-tls", dest="tls", nargs=2, metavar=("KEY", "CERT"), help="TLS")
-    add(
-        "+ps",
-        "--std-passwd",
-        dest="password",
-        action="store_const",
-        const=None,
-        help="ask for the key's password on the terminal (default)",
-    )
-    add("+pw", "--use-passwd", dest="password", metavar="PASSWORD", help="key password")
-    add(
-        "-pw",
-        "--null-passwd",
-        dest="password",
-        action="store_const",
-        const="",
-        help="empty key password",
-    )
-    add("-pem", "--pem-keys", dest="der", action="store_false", default=False, help="PEM (default)")
-    add("-der", "--der-keys", dest="der", action="store_true", help="DER files")
-    add(
-        "+cf",
-        "--add-cert-file",
-        dest="ca_files",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="trust this CA certificate",
-    )
-    add(
-        "+cd",
-        "--add-cert-dir",
-        dest="ca_dirs",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="trust the certificates of this hashed directory",
-    )
-    add(
-        "+crl",
-        "--add-crl-file",
-        dest="crl_files",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="revocation list (implies +crv)",
-    )
-    add(
-        "+crv",
-        "--enable-crl-vfy",
-        dest="crl_check",
-        action="store_const",
-        const="leaf",
-        default="none",
-        help="check the client certificate against CRLs",
-    )
-    add(
-        "+cra",
-        "--enable-crl-all",
-        dest="crl_check",
-        action="store_const",
-        const="all",
-        help="check the whole chain against CRLs",
-    )
-    for profile in PROFILES.values():
-        add(
-            profile.option,
-            f"--profile-{profile.name}",
-            dest="profile",
-            action="store_const",
-            const=profile.name,
-            help=profile.title,
-        )
-    add(
-        "+cs",
-        "--cipher",
-        dest="cipher_suites",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="also accept this TLS <= 1.2 cipher suite",
-    )
-    add("+dp", "--dhparam", dest="dhparam", metavar="FILE", help="DH parameters (DHE suites)")
-    add("+rs", "--seed", dest="seed", metavar="FILE", help="mix FILE into the random generator")
-    add(
-        "-rc",
-        "--require-peer-cert",
-        dest="verify_peer",
-        action="store_const",
-        const="require",
-        default="require",
-        help="clients need a trusted certificate (default)",
-    )
-    add(
-        "-vc",
-        "--verify-peer-cert",
-        dest="verify_peer",
-        action="store_const",
-        const="verify",
-        help="verify a client certificate if there is one",
-    )
-    add(
-        "-ic",
-        "--ignore-peer-cert",
-        dest="verify_peer",
-        action="store_const",
-        const="ignore",
-        help="do not ask for client certificates",
-    )
-
-
-def _tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
-    """The server context the TLS options ask for (None without +tls)."""
-    from storescu.tls import DEFAULT_PROFILE, TlsOptions, server_context
-
-    if not args.tls:
-        return None
-    key, cert = args.tls
-    options = TlsOptions(
-        key_file=key,
-        cert_file=cert,
-        password=args.password,
-        der=bool(args.der),
-        ca_files=tuple(args.ca_files),
-        ca_dirs=tuple(args.ca_dirs),
-        crl_files=tuple(args.crl_files),
-        crl_check=args.crl_check,
-        profile=args.profile or DEFAULT_PROFILE,
-        cipher_suites=tuple(args.cipher_suites),
-        dhparam_file=args.dhparam,
-        seed_file=args.seed,
-        verify_peer=args.verify_peer,
-    )
-    return server_context(options)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the SCP from the command line; returns the exit code."""
-    args = _parse(sys.argv[1:] if argv is None else argv)
-    level = logging.DEBUG if args.debug else logging.INFO if args.verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname).1s: %(message)s", stream=sys.stderr)
-    try:
-        status = int(args.status, 16)
-    except ValueError:
-        print(f"storescu-scp: invalid --status {args.status!r} (hex expected)", file=sys.stderr)
-        return 1
-    output = None if args.ignore else args.output_directory
-    try:
-        tls = _tls_context(args)
-    except TlsError as exc:
-        print(f"storescu-scp: {exc}", file=sys.stderr)
-        return 1
-    try:
-        scp = StoreSCP(
-            port=args.port,
-            host=args.bind,
-            ae_title=args.aetitle,
-            output_dir=output,
-            status=status,
-            error_comment=args.error_comment,
-            max_pdu=args.max_pdu,
-            exit_after=args.exit_after,
-            tls=tls,
-        )
-    except OSError as exc:
-        print(f"storescu-scp: cannot listen on {args.bind}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as handle:
-            handle.write(f"{scp.port}\n")
-        os.replace(tmp, args.port_file)
-    log.info(
-        "listening on %s:%d as %s%s", args.bind, scp.port, args.aetitle, " (TLS)" if tls else ""
-    )
-    try:
-        scp.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        scp.stop()
-    return 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

@@ -12,7 +12,7 @@ explicit VR (little, then big endian); then implicit VR little endian; then
 the dataset can actually be converted to the chosen syntax (decompressed, for
 a compressed file) is the sender's decision, made before any byte of the file
 goes out. Which contexts to propose for a set of files, over how many
-associations, is :mod:`storescu.planning`'s.
+associations, is :mod:`storescu.protocol.planning`'s.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from storescu._records import dataclass
-from storescu.constants import (
+from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
     EXPLICIT_VR_LITTLE_ENDIAN,
@@ -29,9 +28,10 @@ from storescu.constants import (
     MAX_PRESENTATION_CONTEXTS,
     STORAGE_SOP_CLASSES,
 )
-from storescu.errors import NegotiationError, UsageError
-from storescu.pdu import PresentationContextAC, PresentationContextRQ
-from storescu.syntaxes import CONVERTIBLE, fallback_for, preferred_for
+from storescu.kernel.errors import NegotiationError, UsageError
+from storescu.kernel.records import dataclass
+from storescu.kernel.syntaxes import CONVERTIBLE, fallback_for, preferred_for
+from storescu.protocol.pdu import PresentationContextAC, PresentationContextRQ
 
 _DEFLATED: Final = DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
 _ALL_UNCOMPRESSED: Final = (
@@ -46,7 +46,7 @@ def transfer_syntax_lists(propose: str) -> tuple[tuple[str, ...], tuple[str, ...
 
     As DCMTK: the mode's preferred syntax, and the other uncompressed ones as
     fallback -- none for ``-xi`` (implicit) and the video options
-    (:mod:`storescu.syntaxes`).
+    (:mod:`storescu.kernel.syntaxes`).
     """
     try:
         preferred = preferred_for(propose)

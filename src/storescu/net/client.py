@@ -1,0 +1,673 @@
+"""Blocking association driver for the SCU: the sans-IO core plus a socket.
+
+:class:`StoreAssociation` opens one association, sends C-STORE and C-ECHO
+requests one at a time (no asynchronous operations are negotiated, PS3.7
+D.3.3.3), validates every response, and ends with a release or an abort.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
+
+from storescu.kernel.constants import (
+    DEFAULT_CALLED_AET,
+    DEFAULT_CALLING_AET,
+    DEFAULT_MAX_PDU,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+    MAX_ASSOCIATION_PDU,
+    UNLIMITED_PDU_CAP,
+)
+from storescu.kernel.errors import (
+    AssociationAborted,
+    NegotiationError,
+    RemoteProtocolError,
+    StorescuError,
+    TimeoutError_,
+    TransportError,
+)
+from storescu.kernel.errors import (
+    AssociationRejected as AssociationRejectedError,
+)
+from storescu.kernel.records import dataclass
+from storescu.net.transport import Transport, TransportInterrupted
+from storescu.protocol import dimse
+from storescu.protocol.association import (
+    Aborted,
+    AssociationAccepted,
+    AssociationRejected,
+    Connection,
+    DataReceived,
+    IndicationEvent,
+    NeedData,
+    ReleaseConfirmed,
+    ReleaseRequested,
+    Role,
+    describe_reject,
+)
+from storescu.protocol.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
+from storescu.protocol.pdu import (
+    AAssociateRQ,
+    PresentationContextAC,
+    PresentationContextRQ,
+    UserIdentity,
+    UserInformation,
+)
+from storescu.protocol.status import Status, classify
+
+if TYPE_CHECKING:
+    import ssl  # for annotations: imported at run time only with TLS
+
+log = logging.getLogger("storescu")
+
+_T = TypeVar("_T")
+
+#: Bytes read from a file per scatter-gather write (many PDUs per system call).
+_SEND_BLOCK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationSettings:
+    """Everything that shapes one association, as DCMTK's options name it.
+
+    Parameters
+    ----------
+    calling_aet, called_aet : str
+        Our and the peer's AE titles (``-aet``, ``-aec``).
+    max_pdu : int
+        Our maximum receive PDU (``-pdu``), advertised to the peer.
+    max_send_pdu : int or None
+        Cap on the PDUs we send (``--max-send-pdu``), below the peer's maximum.
+    connect_timeout, socket_timeout, acse_timeout, dimse_timeout : float or None
+        ``-to``, ``-ts``, ``-ta``, ``-td`` in seconds; None waits forever.
+    tls : ssl.SSLContext or None
+        Secure transport (PS3.15 Annex B): a client context, usually from
+        :func:`storescu.net.tls.client_context`. None is plain TCP (``-tls``). The
+        handshake is bounded by ``connect_timeout``, else ``socket_timeout``.
+    user_identity : UserIdentity or None
+        User identity negotiation (PS3.7 D.3.3.7; ``-usr``, ``-kt``, ``--saml``,
+        ``--jwt``). When it asks for a positive response (``-rsp``), an
+        A-ASSOCIATE-AC without one fails the association.
+    tls_server_name : str or None
+        SNI name (``--request-sni``). None sends none, unless the context checks
+        host names: then the peer's host name is sent and checked.
+    """
+
+    calling_aet: str = DEFAULT_CALLING_AET
+    called_aet: str = DEFAULT_CALLED_AET
+    max_pdu: int = DEFAULT_MAX_PDU
+    max_send_pdu: int | None = None
+    connect_timeout: float | None = None
+    socket_timeout: float | None = 60.0
+    acse_timeout: float | None = 30.0
+    dimse_timeout: float | None = None
+    tls: ssl.SSLContext | None = None
+    tls_server_name: str | None = None
+    user_identity: UserIdentity | None = None
+
+
+class DatasetSource(Protocol):
+    """What :meth:`StoreAssociation.send_store` reads the dataset from."""
+
+    length: int
+
+    def readinto(self, buf: memoryview) -> int:
+        """Fill ``buf`` from the dataset; return the byte count (0 at the end)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResponse:
+    """A validated C-STORE-RSP."""
+
+    status: Status
+    error_comment: str | None
+    warnings: tuple[str, ...]
+
+
+class StoreAssociation:
+    """One open association to a Storage SCP (blocking).
+
+    Use :meth:`open`; afterwards :meth:`send_store` / :meth:`echo`, then
+    :meth:`release` or :meth:`abort`. After any exception from a send, the
+    association is gone (it was aborted) and :attr:`is_open` is False.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        connection: Connection,
+        settings: AssociationSettings,
+        accepted: AcceptedContexts,
+        peer_max_pdu: int,
+        peer_implementation: tuple[str, str],
+    ) -> None:
+        self.transport = transport
+        self.connection = connection
+        self.settings = settings
+        self.accepted = accepted
+        self.peer_max_pdu = peer_max_pdu
+        self.peer_implementation = peer_implementation
+        self._next_message_id = 1
+        # Found by the fuzz run: the send buffer below is sized from this, so a
+        # peer announcing a 2-4 GiB maximum PDU made us allocate that much.
+        # PDUs smaller than the peer allows are always legal (PS3.8 D.1): cap it.
+        limit = min(peer_max_pdu or UNLIMITED_PDU_CAP, UNLIMITED_PDU_CAP)
+        if settings.max_send_pdu:
+            limit = min(limit, settings.max_send_pdu)
+        # PS3.8 9.3.5: the PDU length covers the PDV's 4-byte length and its
+        # 2 header bytes, so each fragment carries at most limit - 6 bytes.
+        self.max_fragment = max(limit - 6, 1)
+        self._block_size = max(
+            self.max_fragment, (_SEND_BLOCK // self.max_fragment) * self.max_fragment
+        )
+        # Grown on demand (_send_message): one 9 KB file need not zero 1 MiB.
+        self._block = bytearray()
+        self._assembler = dimse.MessageAssembler(frozenset(accepted.by_id))
+        self.is_open = True
+        #: False while a request is being sent; True once its last fragment
+        #: went out (then a failure leaves the store's outcome unknown).
+        self.request_complete = True
+        #: The peer's answer for every presentation context, by context ID.
+        self.answers: dict[int, PresentationContextAC] = {}
+        #: The presentation context the last response came on.
+        self._response_context: int | None = None
+
+    # -------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls,
+        host: str,
+        port: int,
+        contexts: tuple[PresentationContextRQ, ...],
+        settings: AssociationSettings,
+        family: int = 0,
+    ) -> StoreAssociation:
+        """Connect and negotiate an association.
+
+        Raises
+        ------
+        AssociationRejected
+            The peer sent A-ASSOCIATE-RJ.
+        AssociationAborted
+            The peer aborted or closed the connection during negotiation, or
+            broke the protocol.
+        NegotiationError
+            The peer accepted none of the proposed presentation contexts.
+        TransportError, TimeoutError_
+            Connecting failed or a timeout expired.
+        """
+        rq = AAssociateRQ(
+            called_ae=settings.called_aet,
+            calling_ae=settings.calling_aet,
+            presentation_contexts=contexts,
+            user_information=UserInformation(
+                max_length=settings.max_pdu,
+                implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+                implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+                user_identity=settings.user_identity,
+            ),
+        )
+        connection = Connection(Role.REQUESTOR, settings.max_pdu, MAX_ASSOCIATION_PDU)
+        connection.request(rq)
+        server_name = settings.tls_server_name
+        if settings.tls is not None and server_name is None and settings.tls.check_hostname:
+            server_name = host
+        transport = Transport.connect(
+            host,
+            port,
+            settings.connect_timeout,
+            family,
+            tls=settings.tls,
+            server_hostname=server_name,
+            handshake_timeout=(
+                settings.connect_timeout
+                if settings.connect_timeout is not None
+                else settings.socket_timeout
+            ),
+        )
+        if transport.is_tls:
+            log.info("TLS connection established: %s", transport.describe_tls())
+        try:
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("Sending A-ASSOCIATE-RQ with %d presentation contexts", len(contexts))
+            transport.send(connection.transport_connected(), settings.socket_timeout)
+            event = _wait(transport, connection, settings.acse_timeout, "ACSE")
+        except BaseException as exc:
+            if isinstance(exc, (TimeoutError_, KeyboardInterrupt)):
+                # RELIABILITY row 20: giving up on the A-ASSOCIATE-AC is an
+                # A-ABORT request in Sta5 (PS3.8 AA-1), not a silent close.
+                try:
+                    transport.send(connection.abort(0, 0), 1.0)
+                except StorescuError:
+                    pass
+            transport.close()
+            raise
+        if isinstance(event, AssociationRejected):
+            transport.close()
+            rj = event.rj
+            lines = describe_reject(rj.result, rj.source, rj.reason)
+            raise AssociationRejectedError(
+                "Association Rejected:\n" + "\n".join(lines), rj.result, rj.source, rj.reason
+            )
+        if not isinstance(event, AssociationAccepted):
+            transport.close()
+            error = _unexpected(event, "while waiting for A-ASSOCIATE-AC", transport.peer)
+            if (
+                isinstance(event, Aborted)
+                and event.source is None
+                and not transport.is_tls
+                and not transport.received_any
+            ):
+                # A TLS-only port closes on the first plain byte without a word.
+                raise AssociationAborted(
+                    f"{error} without answering the A-ASSOCIATE-RQ; if the peer expects "
+                    "TLS, use +tls KEY CERT or +tla"
+                )
+            raise error
+        ac = event.ac
+        accepted, warnings = accepted_contexts(contexts, ac.presentation_contexts)
+        if log.isEnabledFor(logging.DEBUG):
+            user = ac.user_information
+            log.debug(
+                "Received A-ASSOCIATE-AC: %d of %d presentation contexts accepted, "
+                "max PDU %d, implementation %s %s",
+                len(accepted),
+                len(contexts),
+                user.max_length,
+                user.implementation_class_uid,
+                user.implementation_version_name,
+            )
+        for warning in warnings:
+            log.warning("%s", warning)
+        user = ac.user_information
+        assoc = cls(
+            transport,
+            connection,
+            settings,
+            accepted,
+            user.max_length,
+            (user.implementation_class_uid, user.implementation_version_name),
+        )
+        identity = settings.user_identity
+        if identity is not None and identity.positive_response_requested:
+            if user.user_identity_response is None:
+                # PS3.7 D.3.3.7.2: the acceptor answers only when asked and
+                # when it accepted the identity; DCMTK's -rsp fails here.
+                assoc.abort()
+                raise NegotiationError(
+                    "User Identity Negotiation failed: positive response requested "
+                    "but none received"
+                )
+            log.info("User identity accepted by the peer")
+        assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
+        if not accepted.contexts:
+            assoc.abort()
+            error = NegotiationError("No Acceptable Presentation Contexts")
+            error.answers = dict(assoc.answers)
+            raise error
+        return assoc
+
+    # ------------------------------------------------------------- messages
+
+    def next_message_id(self) -> int:
+        """Allocate the next Message ID (1, 2, ... wrapping within 16 bits)."""
+        message_id = self._next_message_id
+        self._next_message_id = message_id % 0xFFFF + 1
+        return message_id
+
+    def send_store(
+        self,
+        context: AcceptedContext,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        dataset: DatasetSource,
+        message_id: int,
+        idle: Callable[[], object] | None = None,
+    ) -> StoreResponse:
+        """Send one C-STORE-RQ with its dataset and return the validated response.
+
+        `idle`, when given, is called once the request is out, before waiting
+        for the response: work for the next store (reading its file) then
+        overlaps with the peer storing this one.
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone; whether the peer stored the instance is
+            unknown unless the exception says the dataset was never complete.
+        """
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s",
+                message_id,
+                context.context_id,
+                sop_class_uid,
+                sop_instance_uid,
+            )
+        self.request_complete = False
+        self._guard(lambda: self._send_message(context.context_id, command, dataset))
+        self.request_complete = True
+        if idle is not None:
+            idle()
+        rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Received command set: %s", _describe_command(rsp))
+        try:
+            response = _validate_store_response(rsp, message_id, sop_instance_uid, context)
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc))
+        if self._response_context != context.context_id:
+            # RELIABILITY row 32: believed (the Message ID matches), but said.
+            other = (
+                f"response came on presentation context {self._response_context}, "
+                f"request was on {context.context_id}"
+            )
+            response = StoreResponse(
+                response.status, response.error_comment, (*response.warnings, other)
+            )
+        return response
+
+    def echo(self) -> Status:
+        """Send a C-ECHO-RQ on the Verification context and return its status."""
+        context = next(
+            (c for c in self.accepted.contexts if c.abstract_syntax == "1.2.840.10008.1.1"),
+            None,
+        )
+        if context is None:
+            raise NegotiationError("the peer did not accept the Verification SOP Class")
+        message_id = self.next_message_id()
+        command = dimse.encode_c_echo_rq(message_id)
+        self._guard(lambda: self._send_message(context.context_id, command, None))
+        rsp = self._guard(lambda: self._wait_response(context.context_id, message_id))
+        if rsp.command_field != dimse.C_ECHO_RSP:
+            self._protocol_abort("C-ECHO response has the wrong command field")
+        status = rsp.get_int(dimse.STATUS)
+        if status is None:
+            self._protocol_abort("C-ECHO response without a Status")
+        return classify(status)
+
+    def _send_message(self, context_id: int, command: bytes, dataset: DatasetSource | None) -> None:
+        conn = self.connection
+        timeout = self.settings.socket_timeout
+        buffers = conn.send_data(
+            context_id, command, is_command=True, last=True, max_fragment=self.max_fragment
+        )
+        if dataset is None:
+            self.transport.send(buffers, timeout)
+            return
+        remaining = dataset.length
+        if len(self._block) < min(remaining, self._block_size):
+            fragments = -(-remaining // self.max_fragment)  # whole PDUs per read
+            self._block = bytearray(min(self._block_size, fragments * self.max_fragment))
+        view = memoryview(self._block)
+        if remaining == 0:
+            buffers += conn.send_data(
+                context_id, b"", is_command=False, last=True, max_fragment=self.max_fragment
+            )
+            self.transport.send(buffers, timeout)
+            return
+        while remaining > 0:
+            if getattr(self.transport, "interrupted", False):
+                # A parallel run is stopping (Transport.interrupt, Ctrl-C): end
+                # here, at a PDU boundary, where an A-ABORT can still follow.
+                raise TransportInterrupted
+            want = min(len(view), remaining)
+            got = _read_full(dataset, view[:want])
+            if got == 0:
+                raise _SourceShrank(f"the file ended {remaining} bytes early while sending")
+            remaining -= got
+            # The command goes out with the first block: one system call for
+            # small files (command + whole dataset).
+            buffers += conn.send_data(
+                context_id,
+                view[:got],
+                is_command=False,
+                last=remaining == 0,
+                max_fragment=self.max_fragment,
+            )
+            self.transport.send(buffers, timeout)
+            buffers = []
+
+    def _wait_response(self, context_id: int, message_id: int) -> dimse.Command:
+        timeout = self.settings.dimse_timeout
+        kind = "DIMSE"
+        if timeout is None:
+            timeout, kind = self.settings.socket_timeout, "socket"
+        pending: dimse.Command | None = None
+        while True:
+            event = _wait(self.transport, self.connection, timeout, kind)
+            if isinstance(event, DataReceived):
+                for pdv in event.pdvs:
+                    message = self._assembler.feed(
+                        pdv.context_id, pdv.is_command, pdv.is_last, pdv.data
+                    )
+                    if isinstance(message, dimse.CommandReceived):
+                        self._response_context = message.context_id
+                        if not message.command.has_dataset:
+                            return message.command
+                        field = message.command.command_field
+                        if not (field or 0) & 0x8000:
+                            # RELIABILITY row 31: a request (a C-STORE-RQ...) is no
+                            # answer; fail now instead of awaiting its dataset.
+                            raise RemoteProtocolError(
+                                f"expected a response, got command field {_hex(field)}"
+                            )
+                        pending = message.command
+                    elif message is not None and message.last and pending is not None:
+                        # A response carrying a dataset (C-STORE-RSP has none):
+                        # bounded PDU by PDU and dropped.
+                        return pending
+                continue
+            if isinstance(event, ReleaseRequested):
+                self._protocol_abort("the peer requested release while a response was outstanding")
+            if isinstance(event, Aborted):
+                self._dead()
+                raise AssociationAborted(
+                    _abort_text(event, self.transport.peer), event.source, event.reason
+                )
+            self._protocol_abort(f"unexpected {type(event).__name__} while awaiting a response")
+
+    # -------------------------------------------------------------- endings
+
+    def release(self) -> None:
+        """Release the association (PS3.8 7.2) and close the connection."""
+        if not self.is_open:
+            return
+        try:
+            self.transport.send(self.connection.release(), self.settings.socket_timeout)
+            while True:
+                event = _wait(self.transport, self.connection, self.settings.acse_timeout, "ACSE")
+                if isinstance(event, ReleaseConfirmed):
+                    break
+                if isinstance(event, Aborted):
+                    raise AssociationAborted(
+                        _abort_text(event, self.transport.peer), event.source, event.reason
+                    )
+                if isinstance(event, DataReceived):
+                    continue  # PS3.8 AR-6: late data during release is delivered; dropped here
+                if isinstance(event, ReleaseRequested):
+                    # Release collision (PS3.8 9.2.3, AR-8/AR-9): as requestor we answer.
+                    self.transport.send(
+                        self.connection.release_response(), self.settings.socket_timeout
+                    )
+                    continue
+                raise _unexpected(event, "while awaiting A-RELEASE-RP", self.transport.peer)
+        except StorescuError:
+            self._dead()
+            raise
+        self._dead()
+
+    def abort(self) -> None:
+        """Send an A-ABORT (service user) and close; never raises."""
+        if not self.is_open:
+            return
+        try:
+            self._send_abort()
+        finally:
+            self._dead()
+
+    def _send_abort(self) -> None:
+        """Send an A-ABORT (service user) unless the stream stops inside a PDU."""
+        if self.transport.torn:
+            # A write was cut short mid-PDU (Ctrl-C, socket timeout): the peer
+            # would read an A-ABORT as the rest of that PDU. Closing is the
+            # clean end left (the peer sees an A-P-ABORT).
+            return
+        try:
+            self.transport.send(self.connection.abort(0, 0), self.settings.socket_timeout)
+        except StorescuError:
+            pass
+
+    def _dead(self) -> None:
+        self.is_open = False
+        self.transport.close()
+        self.connection.transport_closed()
+
+    def _protocol_abort(self, message: str, reason: int = 0) -> NoReturn:
+        """The peer broke DIMSE: abort (PS3.7 says the SCU aborts) and raise."""
+        self._send_abort()
+        self._dead()
+        raise AssociationAborted(f"Protocol error: {message} (association aborted)", 0, reason)
+
+    def _guard(self, func: Callable[[], _T]) -> _T:
+        """Run a send/receive step; on any failure make sure the association is gone."""
+        try:
+            return func()
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc), exc.abort_reason)
+        except (TransportError, TimeoutError_, _SourceShrank):
+            self.abort()
+            raise
+        except AssociationAborted:
+            self._dead()
+            raise
+
+
+class _SourceShrank(StorescuError):
+    """The input ended before its announced length: the message cannot be completed."""
+
+
+def _read_full(source: DatasetSource, view: memoryview) -> int:
+    got = 0
+    total = len(view)
+    while got < total:
+        n = source.readinto(view[got:])
+        if not n:
+            break
+        got += n
+    return got
+
+
+def _wait(
+    transport: Transport, connection: Connection, timeout: float | None, kind: str
+) -> IndicationEvent:
+    """Read until the core yields an indication; flush what the core answers by itself."""
+    unsent = transport.unsent()
+    while True:
+        event = connection.next_event()
+        pending = connection.data_to_send()
+        if pending:
+            try:
+                transport.send(pending, timeout)
+            except StorescuError:
+                pass
+        if not isinstance(event, NeedData):
+            if isinstance(event, Aborted) and not event.by_peer:
+                # We aborted because the peer broke the protocol (AA-8).
+                transport.close()
+                connection.transport_closed()
+            return event
+        try:
+            data = transport.receive(timeout, kind)
+        except TimeoutError_ as exc:
+            now = transport.unsent()
+            if now is not None and unsent is not None and now < unsent:
+                # RELIABILITY row 22: the peer is still reading what we sent (our
+                # send buffer drained since the last look): slow, not dead. The
+                # timeout counts from its last progress, not from our last write.
+                unsent = now
+                continue
+            partial = connection.partial_pdu()
+            if partial is None:
+                raise
+            # RELIABILITY row 24: a PDU whose length promised more than came.
+            raise TimeoutError_(f"{exc} ({partial})", exc.kind) from exc
+        if not data:
+            connection.transport_closed()
+            event = connection.next_event()
+            if isinstance(event, NeedData):
+                raise AssociationAborted("Peer closed the connection (A-P-ABORT)")
+            return event
+        connection.receive_data(data)
+
+
+def _abort_text(event: Aborted, peer: str | None = None) -> str:
+    # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
+    who = f"Peer {peer}" if peer else "Peer"
+    if event.by_peer:
+        if event.source is None:
+            if event.truncated:
+                return (
+                    f"{who} aborted Association (A-P-ABORT: connection closed in the "
+                    f"middle of a PDU, {event.truncated})"
+                )
+            return f"{who} aborted Association (A-P-ABORT: connection closed)"
+        return f"{who} aborted Association ({event.message})"
+    source = f"peer {peer}" if peer else "peer"
+    return f"Protocol error from {source}: {event.message} (association aborted)"
+
+
+def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:
+    if isinstance(event, Aborted):
+        return AssociationAborted(_abort_text(event, peer), event.source, event.reason)
+    return AssociationAborted(f"Protocol error: unexpected {type(event).__name__} {when}")
+
+
+def _validate_store_response(
+    command: dimse.Command, message_id: int, sop_instance_uid: str, context: AcceptedContext
+) -> StoreResponse:
+    # PS3.7 9.3.1.2 and RELIABILITY rows 30-32: validate before believing it.
+    if command.command_field != dimse.C_STORE_RSP:
+        raise RemoteProtocolError(
+            f"expected C-STORE-RSP (0x8001), got command field {_hex(command.command_field)}"
+        )
+    responded = command.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+    if responded != message_id:
+        raise RemoteProtocolError(
+            f"response is for MsgID {responded}, request was MsgID {message_id}"
+        )
+    code = command.get_int(dimse.STATUS)
+    if code is None:
+        raise RemoteProtocolError("C-STORE-RSP without Status", 0, 0)
+    warnings: list[str] = []
+    instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID)
+    if instance is not None and instance != sop_instance_uid:
+        warnings.append(f"response names SOP Instance {instance}, request was {sop_instance_uid}")
+    sop_class = command.get_str(dimse.AFFECTED_SOP_CLASS_UID)
+    if sop_class is not None and sop_class != context.abstract_syntax:
+        warnings.append(
+            f"response names SOP Class {sop_class}, request was {context.abstract_syntax}"
+        )
+    return StoreResponse(classify(code), command.get_str(dimse.ERROR_COMMENT), tuple(warnings))
+
+
+def _hex(value: int | None) -> str:
+    return "none" if value is None else f"0x{value:04X}"
+
+
+def _describe_command(command: dimse.Command) -> str:
+    parts = []
+    for tag, value in sorted(command.elements.items()):
+        if isinstance(value, bytes):
+            shown = value.decode("ascii", "replace").rstrip("\x00 ")
+        elif isinstance(value, int):
+            shown = f"0x{value:04X}"
+        else:
+            shown = str(value)
+        parts.append(f"(0000,{tag:04X})={shown}")
+    return " ".join(parts)
