@@ -5,8 +5,8 @@
 #
 # On a fresh Debian machine it installs what is missing (Debian packages dcmtk and
 # orthanc for the interop peers, python3-venv), creates .venv, installs the project
-# with its test extras, then runs ruff, mypy and the whole pytest suite (unit and
-# interop). Every step runs even if an earlier one failed; the exit status is
+# with its test extras, then runs ruff, mypy, lint-imports (the layering contracts
+# in pyproject.toml) and the whole pytest suite (unit and interop). Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed (pytest's 5, "no tests collected", counts as a failure).
 #
 # Environment: PYTHON (interpreter for the venv, default python3);
@@ -79,8 +79,9 @@ run() {
     fi
 }
 
-run ruff .venv/bin/ruff check src tests
+run ruff .venv/bin/ruff check src tests bench
 run mypy .venv/bin/mypy
+run lint-imports .venv/bin/lint-imports
 run pytest .venv/bin/python -m pytest "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then
