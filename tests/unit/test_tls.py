@@ -20,6 +20,7 @@ from storescu.cli.options import InfoRequest, parse_args
 from storescu.kernel.errors import TlsError, TransportError, UsageError
 from storescu.net import tls
 from storescu.net.tls import CIPHER_SUITES, PROFILES, TlsOptions, client_context, server_context
+from storescu.net.tls import files as tls_files
 from tests.helpers.certs import PASSWORD, Pki
 
 
@@ -183,7 +184,7 @@ def test_der_key_and_certificate(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_private_temp_file_mode() -> None:
-    with tls._private_file("secret") as path:
+    with tls_files._private_file("secret") as path:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert not os.path.exists(path)
 
@@ -213,7 +214,7 @@ def test_wrong_password(pki: Pki) -> None:
 
 
 def test_prompt_fails_at_once_without_a_terminal(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tls, "_stdin_is_terminal", lambda: False)
+    monkeypatch.setattr(tls_files, "_stdin_is_terminal", lambda: False)
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": pytest.fail("prompted"))
     options = client(pki, key_file=str(pki.client_encrypted.key))
     with pytest.raises(TlsError, match=r"stdin is not a terminal.*\+pw PASSWORD"):
@@ -227,7 +228,7 @@ def test_prompt_on_a_terminal(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None
         prompts.append(prompt)
         return PASSWORD
 
-    monkeypatch.setattr(tls, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(tls_files, "_stdin_is_terminal", lambda: True)
     monkeypatch.setattr(getpass, "getpass", fake_getpass)
     options = client(pki, key_file=str(pki.client_encrypted.key))
     assert client_context(options).has_certificate
