@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-import threading
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from pydicom.data import get_testdata_file
 
-from tests.helpers.sender import run_sender, send_to, skip_if_dcmtk_sender
+from tests.helpers.proc import child_env
+from tests.helpers.sender import run_sender, send_to, sender_command, skip_if_dcmtk_sender
 
 pytestmark = pytest.mark.interop
 
@@ -119,24 +120,40 @@ def test_retry_until_the_peer_comes_up(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    holder: dict[str, StoreSCP] = {}
-
-    def start_later() -> None:
-        time.sleep(0.4)
-        holder["scp"] = StoreSCP(port=port, output_dir=str(tmp_path)).start()
-
-    thread = threading.Thread(target=start_later)
-    thread.start()
+    # The SCP starts only once the sender has said it will retry (not after a fixed
+    # sleep, which a slow start-up on a loaded machine outruns): the first attempt is
+    # then certainly refused, and a later one finds the peer.
+    argv = [*sender_command(), "--retry", "8", "--retry-delay", "0.1", "127.0.0.1", str(port), CT]
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=child_env(),
+        text=True,
+    )
+    scp = None
+    lines: list[str] = []
     try:
-        result = run_sender(
-            ["--retry", "6", "--retry-delay", "0.1", "127.0.0.1", str(port), CT], timeout=60
-        )
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "Retrying the association" in line:
+                scp = StoreSCP(port=port, output_dir=str(tmp_path)).start()
+                break
+        lines.append(proc.stderr.read())
+        returncode = proc.wait(timeout=60)
     finally:
-        thread.join()
-        holder["scp"].stop()
-    assert result.returncode == 0, result.describe()
-    assert "Retrying the association" in result.stderr
-    assert len(holder["scp"].received) == 1
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if scp is not None:
+            scp.stop()
+    stderr = "".join(lines)
+    assert scp is not None, stderr
+    assert returncode == 0, stderr
+    assert "1 sent" in stderr
+    assert len(scp.received) == 1
 
 
 @skip_if_dcmtk_sender
