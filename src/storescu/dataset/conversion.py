@@ -128,7 +128,9 @@ class Conversion:
                 )
             from storescu.dataset import decompress
 
-            dataset = decompress.decompressed(info, dataset, self, target_ts)
+            dataset = decompress.decompressed(
+                info, dataset, self.decompress, self.max_decoded, target_ts
+            )
             info = replace(info, transfer_syntax=EXPLICIT_VR_LITTLE_ENDIAN)
         if rewriter is not None:
             return rewriter.open(
