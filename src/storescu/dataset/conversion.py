@@ -34,8 +34,9 @@ from storescu.kernel.syntaxes import is_encapsulated
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
+    from storescu.dataset.inspection import FileInfo
+    from storescu.dataset.readers import DatasetReader
     from storescu.dataset.rewrite import Rewriter
-    from storescu.dataset.sources import DatasetReader, FileInfo
 
 __all__ = ["DECOMPRESS_MODES", "DEFAULT_DEFLATE_LEVEL", "DEFAULT_MAX_DECODED", "Conversion"]
 
@@ -116,7 +117,7 @@ class Conversion:
             As for the plain path.
         """
         from storescu.dataset import transcode
-        from storescu.dataset.sources import MemoryDatasetReader
+        from storescu.dataset.readers import MemoryDatasetReader
 
         own_ts = info.transfer_syntax
         level, old_vrs = self.deflate_level, not self.new_vrs

@@ -43,7 +43,7 @@ from storescu.kernel.syntaxes import VIDEO, is_lossless, option_for
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from storescu.dataset.sources import FileInfo
+    from storescu.dataset.inspection import FileInfo
 
 __all__ = ["DecompressionError", "decoded_size", "decoder_problem", "decompressed"]
 

@@ -95,7 +95,8 @@ from storescu.kernel.errors import RewriteError, StorescuError, UsageError
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from storescu.dataset.sources import DatasetReader, FileInfo
+    from storescu.dataset.inspection import FileInfo
+    from storescu.dataset.readers import DatasetReader
 
 __all__ = [
     "DEFAULT_UID_ROOT",
@@ -713,7 +714,8 @@ class Rewriter:
             The file cannot be read (any more).
         """
         from storescu.dataset import transcode
-        from storescu.dataset.sources import MemoryDatasetReader, can_convert
+        from storescu.dataset.inspection import can_convert
+        from storescu.dataset.readers import MemoryDatasetReader
         from storescu.kernel.constants import transfer_syntax_name
         from storescu.kernel.errors import ConversionError
 
