@@ -23,12 +23,11 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from storescu.dataset import inspection, sources
-from storescu.dataset.rewrite import (
+from storescu.dataset.identity import Identity, Inventor
+from storescu.dataset.rewrite import Rewriter
+from storescu.dataset.rewriteopts import (
     DEFAULT_UID_ROOT,
-    Identity,
-    Inventor,
     RewriteOptions,
-    Rewriter,
     is_valid_uid,
     normalize_uid_root,
     parse_override,
@@ -574,6 +573,21 @@ def test_command_line_names_the_bad_override() -> None:
     assert [o.values for o in parsed.overrides] == [("1",), ("2",)]
     with pytest.raises(UsageError, match="option \\+IR: 0"):
         parse_args(["+IR", "0", "pacs", "104", "a.dcm"])
+
+
+def test_public_names_stay_where_they_were() -> None:
+    """The names that moved to rewriteopts and identity are still those of storescu.rewrite."""
+    import storescu
+    from storescu.dataset import identity, rewrite, rewriteopts
+    from storescu.rewrite import RewriteOptions as old_path_options
+    from storescu.rewrite import parse_override as old_path_parse
+
+    assert old_path_options is RewriteOptions is storescu.RewriteOptions
+    assert old_path_parse is parse_override
+    for name in rewrite.__all__:
+        home = identity if name in identity.__all__ else rewriteopts
+        if name != "Rewriter":
+            assert getattr(rewrite, name) is getattr(home, name), name
 
 
 # -------------------------------------------------- splicing (top-level changes only)
