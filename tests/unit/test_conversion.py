@@ -23,7 +23,7 @@ from pydicom.filereader import read_dataset
 import storescu
 from storescu.dataset import decompress, transcode
 from storescu.dataset.conversion import Conversion
-from storescu.dataset.sources import inspect_file
+from storescu.dataset.inspection import inspect_file
 from storescu.kernel.errors import ConversionError, UsageError
 from storescu.run.sender import dataset_items
 

@@ -22,13 +22,12 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
-from storescu.dataset import sources
-from storescu.dataset.rewrite import (
+from storescu.dataset import inspection, sources
+from storescu.dataset.identity import Identity, Inventor
+from storescu.dataset.rewrite import Rewriter
+from storescu.dataset.rewriteopts import (
     DEFAULT_UID_ROOT,
-    Identity,
-    Inventor,
     RewriteOptions,
-    Rewriter,
     is_valid_uid,
     normalize_uid_root,
     parse_override,
@@ -421,7 +420,7 @@ def test_uid_padding_in_raw_values(tmp_path: Path) -> None:
     ds.ReferencedImageSequence[0].ReferencedSOPInstanceUID = "1.2.9  "
     path = tmp_path / "padded.dcm"
     ds.save_as(path)
-    info = sources.inspect_file(str(path))
+    info = inspection.inspect_file(str(path))
     reader, instance = _rewriter(fix_uid_padding=True).open(info, None, info.transfer_syntax)
     assert instance == "1.2.3"
     sent = pydicom.dcmread(_as_file(reader.read(), info.transfer_syntax, tmp_path))
@@ -457,7 +456,7 @@ def test_large_values_are_streamed_and_swapped(tmp_path: Path, target: str) -> N
     from storescu.dataset import transcode
 
     path = _with_big_value(tmp_path, "big.dcm", EXPLICIT_VR_LITTLE_ENDIAN)
-    info = sources.inspect_file(str(path))
+    info = inspection.inspect_file(str(path))
     ds, _ = transcode.read_deferred(info)
     assert ds.get_item(0x7FE00010, keep_deferred=True).value is None
     parts = transcode.encode_parts(ds, info.transfer_syntax, target, info.path)
@@ -522,7 +521,7 @@ def test_parts_reader_notices_a_shrunk_file(tmp_path: Path) -> None:
 
 
 def test_compressed_pixel_data_goes_out_as_it_is(tmp_path: Path) -> None:
-    info = sources.inspect_file(JPEG2000)
+    info = inspection.inspect_file(JPEG2000)
     rewriter = _rewriter(invent=True)
     reader, instance = rewriter.open(info, None, info.transfer_syntax)
     sent = pydicom.dcmread(_as_file(reader.read(), info.transfer_syntax, tmp_path))
@@ -536,7 +535,7 @@ def test_compressed_pixel_data_goes_out_as_it_is(tmp_path: Path) -> None:
 def test_open_in_memory_dataset_copies_and_updates_meta() -> None:
     ds = pydicom.dcmread(CT)
     before = ds.SOPInstanceUID
-    info = sources.FileInfo(
+    info = inspection.FileInfo(
         "<dataset 0>", ds.SOPClassUID, before, EXPLICIT_VR_LITTLE_ENDIAN, 0, 0, False
     )
     reader, instance = _rewriter(uid_suffix=".1").open(info, ds, IMPLICIT_VR_LITTLE_ENDIAN)
@@ -549,7 +548,7 @@ def test_unchanged_rewrite_keeps_every_element(tmp_path: Path) -> None:
     from tests.helpers.compare import assert_same_dataset
 
     for name in (CT, MR_BE, RTPLAN):
-        info = sources.inspect_file(name)
+        info = inspection.inspect_file(name)
         # An override that sets what is already there changes nothing.
         same = parse_override(f"PatientID={pydicom.dcmread(name).PatientID}")
         reader, _ = _rewriter(overrides=(same,)).open(info, None, info.transfer_syntax)
@@ -576,6 +575,21 @@ def test_command_line_names_the_bad_override() -> None:
         parse_args(["+IR", "0", "pacs", "104", "a.dcm"])
 
 
+def test_public_names_stay_where_they_were() -> None:
+    """The names that moved to rewriteopts and identity are still those of storescu.rewrite."""
+    import storescu
+    from storescu.dataset import identity, rewrite, rewriteopts
+    from storescu.rewrite import RewriteOptions as old_path_options
+    from storescu.rewrite import parse_override as old_path_parse
+
+    assert old_path_options is RewriteOptions is storescu.RewriteOptions
+    assert old_path_parse is parse_override
+    for name in rewrite.__all__:
+        home = identity if name in identity.__all__ else rewriteopts
+        if name != "Rewriter":
+            assert getattr(rewrite, name) is getattr(home, name), name
+
+
 # -------------------------------------------------- splicing (top-level changes only)
 
 
@@ -592,7 +606,7 @@ def _twin_rewriters(**options: object) -> tuple[Rewriter, Rewriter]:
     return Rewriter(opts, inventor()), Rewriter(opts, inventor())
 
 
-def _full_path(rewriter: Rewriter, info: sources.FileInfo) -> bytes:
+def _full_path(rewriter: Rewriter, info: inspection.FileInfo) -> bytes:
     from storescu.dataset import transcode
 
     ds, info = transcode.read_deferred(info)
@@ -635,7 +649,7 @@ def test_splice_gives_what_the_full_rewrite_gives(tmp_path: Path, name: str, cas
 
     spliced, full = _twin_rewriters(**SPLICE_CASES[case])
     assert spliced.spliceable
-    info = sources.inspect_file(name)
+    info = inspection.inspect_file(name)
     for n in range(3):  # the counters go on the same way
         reader, instance = spliced.open(info, None, info.transfer_syntax, n + 1)
         a = _as_file(reader.read(), info.transfer_syntax, tmp_path, f"spliced{n}.dcm")
@@ -647,7 +661,7 @@ def test_splice_gives_what_the_full_rewrite_gives(tmp_path: Path, name: str, cas
 def _elements(data: bytes, ts: str) -> dict[int, bytes]:
     """tag -> raw element bytes of a dataset's top level (for byte comparisons)."""
     from storescu.dataset import splice
-    from storescu.dataset.sources import _Window
+    from storescu.dataset.inspection import _Window
 
     implicit, little = ts == IMPLICIT_VR_LITTLE_ENDIAN, ts != "1.2.840.10008.1.2.2"
     elements, _ = splice._walk(_Window(None, data), 0, len(data), implicit, little)
@@ -656,7 +670,7 @@ def _elements(data: bytes, ts: str) -> dict[int, bytes]:
 
 @pytest.mark.parametrize("name", [CT, MR_BE, RTPLAN, JPEG2000], ids=lambda p: Path(p).name)
 def test_splice_keeps_every_other_byte(name: str) -> None:
-    info = sources.inspect_file(name)
+    info = inspection.inspect_file(name)
     original = _elements(
         sources.open_dataset(info, info.transfer_syntax).read(), info.transfer_syntax
     )
@@ -686,7 +700,7 @@ def test_splice_streams_a_large_file(tmp_path: Path) -> None:
     ds.Rows = 300 + 2048
     ds.PixelData = ds.PixelData + bytes(2048 * 512 * 2)
     ds.save_as(path)
-    info = sources.inspect_file(str(path))
+    info = inspection.inspect_file(str(path))
     reader, _ = _rewriter(invent=True).open(info, None, info.transfer_syntax, 1)
     assert isinstance(reader, transcode.PartsReader)
     spans = [p for p in reader._parts if isinstance(p, transcode.FileSpan)]
@@ -697,7 +711,7 @@ def test_splice_streams_a_large_file(tmp_path: Path) -> None:
 
 def test_splice_drops_the_group_lengths_it_would_falsify(tmp_path: Path) -> None:
     # pydicom drops group lengths when writing: put two in by hand (explicit VR LE).
-    info = sources.inspect_file(CT)
+    info = inspection.inspect_file(CT)
     data = sources.open_dataset(info, info.transfer_syntax).read()
     elements = _elements(data, info.transfer_syntax)
     group_length = {g: struct.pack("<HH2sHI", g, 0, b"UL", 4, 0) for g in (0x0010, 0x0028)}
@@ -706,7 +720,7 @@ def test_splice_drops_the_group_lengths_it_would_falsify(tmp_path: Path) -> None
         for tag, raw in elements.items()
     )
     path = _as_file(crafted, info.transfer_syntax, tmp_path, "grouplength.dcm")
-    info = sources.inspect_file(str(path))
+    info = inspection.inspect_file(str(path))
     reader, _ = _rewriter(overrides=(parse_override("PatientName=ANON"),)).open(
         info, None, info.transfer_syntax
     )
@@ -716,14 +730,14 @@ def test_splice_drops_the_group_lengths_it_would_falsify(tmp_path: Path) -> None
 
 
 def test_splice_encodes_non_ascii_in_the_files_character_set(tmp_path: Path) -> None:
-    info = sources.inspect_file(CT)  # ISO_IR 100
+    info = inspection.inspect_file(CT)  # ISO_IR 100
     reader, _ = _rewriter(overrides=(parse_override("PatientName=Müller"),)).open(
         info, None, info.transfer_syntax
     )
     data = reader.read()
     assert "Müller".encode("latin-1") in data
     assert pydicom.dcmread(_as_file(data, info.transfer_syntax, tmp_path)).PatientName == "Müller"
-    info = sources.inspect_file(RTPLAN)  # no Specific Character Set
+    info = inspection.inspect_file(RTPLAN)  # no Specific Character Set
     with pytest.raises(RewriteError, match="Specific Character Set"):
         _rewriter(overrides=(parse_override("PatientName=Müller"),)).open(
             info, None, info.transfer_syntax
@@ -762,7 +776,7 @@ def test_splice_adds_missing_attributes_in_tag_order(tmp_path: Path) -> None:
     del ds.AccessionNumber, ds.StudyID, ds.InstanceNumber, ds.SeriesNumber, ds.PatientID
     path = tmp_path / "sparse.dcm"
     ds.save_as(path)
-    info = sources.inspect_file(str(path))
+    info = inspection.inspect_file(str(path))
     spliced, full = _twin_rewriters(invent=True, uid_suffix=".3")
     reader, _ = spliced.open(info, None, info.transfer_syntax, 1)
     data = reader.read()

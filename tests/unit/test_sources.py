@@ -1,4 +1,4 @@
-"""Tests for storescu.dataset.sources (and storescu.dataset.transcode behind open_dataset).
+"""Tests for storescu.dataset.inspection, .readers, .sources (and .transcode behind open_dataset).
 
 Crafted files are built byte by byte with the small writer below, not with the
 code under test, so a bug in the encoder cannot hide a bug in the reader.
@@ -27,14 +27,12 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset, read_sequence
 
-from storescu.dataset import sources
+from storescu.dataset import inspection, readers, sources
+from storescu.dataset.inspection import FileInfo, can_convert, inspect_file
 from storescu.dataset.sources import (
-    FileInfo,
     build_file_meta,
-    can_convert,
     dataset_identity,
     encode_dataset,
-    inspect_file,
     open_dataset,
 )
 from storescu.kernel.constants import (
@@ -521,7 +519,7 @@ def test_same_syntax_streams_file_bytes() -> None:
     path = data_file("CT_small.dcm")
     info = inspect_file(path)
     reader = open_dataset(info, info.transfer_syntax)
-    assert isinstance(reader, sources.FileDatasetReader)
+    assert isinstance(reader, readers.FileDatasetReader)
     expected = Path(path).read_bytes()[info.dataset_offset :]
     with reader:
         assert reader.length == len(expected) == info.dataset_length
@@ -558,7 +556,8 @@ def test_file_vanishing_after_inspection(tmp_path: Path) -> None:
 def test_fast_path_does_not_import_pydicom() -> None:
     code = (
         "import sys\n"
-        "from storescu.dataset.sources import inspect_file, open_dataset\n"
+        "from storescu.dataset.inspection import inspect_file\n"
+        "from storescu.dataset.sources import open_dataset\n"
         f"info = inspect_file({data_file('MR_small.dcm')!r})\n"
         "with open_dataset(info, info.transfer_syntax) as r:\n"
         "    buf = bytearray(4096)\n"
@@ -575,8 +574,16 @@ def test_fast_path_does_not_import_pydicom() -> None:
     assert out.stdout.strip() == "ok"
 
 
+def test_sources_re_exports_the_lower_modules() -> None:
+    """Callers of storescu.dataset.sources get the very objects of inspection and readers."""
+    for module in (inspection, readers):
+        for name in module.__all__:
+            assert getattr(sources, name) is getattr(module, name), name
+    assert set(inspection.__all__) | set(readers.__all__) <= set(sources.__all__)
+
+
 def test_memory_reader() -> None:
-    reader = sources.MemoryDatasetReader(b"0123456789")
+    reader = readers.MemoryDatasetReader(b"0123456789")
     buf = bytearray(4)
     assert reader.length == 10
     assert [reader.readinto(buf) for _ in range(4)] == [4, 4, 2, 0]
@@ -1017,7 +1024,7 @@ def test_verify_finds_what_the_full_inspection_finds() -> None:
             full = exc.reason
         try:
             fast = inspect_file(path, check_truncation=False)
-            info, whole = sources.verify_file(fast)
+            info, whole = inspection.verify_file(fast)
         except SourceError as exc:
             assert full == exc.reason, path
             continue
@@ -1036,7 +1043,7 @@ def test_verify_reports_truncation_left_unchecked(tmp_path: Path) -> None:
     info = inspect_file(path, check_truncation=False)
     assert not info.checked
     with pytest.raises(InvalidFileError) as exc:
-        sources.verify_file(info)
+        inspection.verify_file(info)
     assert exc.value.reason.startswith("truncated at offset")
 
 
@@ -1044,7 +1051,7 @@ def test_verify_reinspects_a_file_changed_since(tmp_path: Path) -> None:
     path = write(tmp_path, meta() + small_dataset())
     info = inspect_file(path, check_truncation=False)
     write(tmp_path, meta(inst="1.2.3.4.6") + small_dataset() + el(0x7FE10010, "OB", b"xx"))
-    fresh, whole = sources.verify_file(info)
+    fresh, whole = inspection.verify_file(info)
     assert fresh.file_size == os.path.getsize(path) != info.file_size
     assert fresh.sop_instance_uid == "1.2.3.4.5"  # the dataset's own UID wins, as always
     assert whole is not None and len(whole) == fresh.file_size
@@ -1053,7 +1060,7 @@ def test_verify_reinspects_a_file_changed_since(tmp_path: Path) -> None:
 def test_a_verified_small_file_is_sent_from_memory(tmp_path: Path) -> None:
     data = meta() + small_dataset()
     path = write(tmp_path, data)
-    info, whole = sources.verify_file(inspect_file(path, check_truncation=False))
+    info, whole = inspection.verify_file(inspect_file(path, check_truncation=False))
     os.unlink(path)  # read once: the reader needs the file no more
     reader = open_dataset(info, EXPLICIT, whole)
     assert reader.read() == data[info.dataset_offset :]

@@ -34,8 +34,9 @@ from storescu.kernel.syntaxes import is_encapsulated
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
+    from storescu.dataset.inspection import FileInfo
+    from storescu.dataset.readers import DatasetReader
     from storescu.dataset.rewrite import Rewriter
-    from storescu.dataset.sources import DatasetReader, FileInfo
 
 __all__ = ["DECOMPRESS_MODES", "DEFAULT_DEFLATE_LEVEL", "DEFAULT_MAX_DECODED", "Conversion"]
 
@@ -116,7 +117,7 @@ class Conversion:
             As for the plain path.
         """
         from storescu.dataset import transcode
-        from storescu.dataset.sources import MemoryDatasetReader
+        from storescu.dataset.readers import MemoryDatasetReader
 
         own_ts = info.transfer_syntax
         level, old_vrs = self.deflate_level, not self.new_vrs
@@ -128,7 +129,9 @@ class Conversion:
                 )
             from storescu.dataset import decompress
 
-            dataset = decompress.decompressed(info, dataset, self, target_ts)
+            dataset = decompress.decompressed(
+                info, dataset, self.decompress, self.max_decoded, target_ts
+            )
             info = replace(info, transfer_syntax=EXPLICIT_VR_LITTLE_ENDIAN)
         if rewriter is not None:
             return rewriter.open(

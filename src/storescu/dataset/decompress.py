@@ -23,6 +23,10 @@ Rules (PS3.5 A.4; the options are dcmsend's):
   nothing else in the dataset changes (the SOP Instance UID stays: this is
   a transfer, not a new instance, and Lossy Image Compression keeps what
   the file says).
+
+The mode and the limit come as plain values from
+:meth:`storescu.dataset.conversion.Conversion.open`, the one caller: this
+module does not import :mod:`storescu.dataset.conversion`, which imports it.
 """
 
 from __future__ import annotations
@@ -39,8 +43,7 @@ from storescu.kernel.syntaxes import VIDEO, is_lossless, option_for
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from storescu.dataset.conversion import Conversion
-    from storescu.dataset.sources import FileInfo
+    from storescu.dataset.inspection import FileInfo
 
 __all__ = ["DecompressionError", "decoded_size", "decoder_problem", "decompressed"]
 
@@ -92,11 +95,11 @@ def decoded_size(ds: Dataset) -> int:
     return pixels * frames * ((bits + 7) // 8)
 
 
-def _refusal(ts: str, conversion: Conversion) -> str | None:
+def _refusal(ts: str, mode: str) -> str | None:
     name = transfer_syntax_name(ts)
-    if conversion.decompress == "never":
+    if mode == "never":
         return "nothing is decompressed with -dn (--decompress-never)"
-    if not is_lossless(ts) and conversion.decompress != "lossy":
+    if not is_lossless(ts) and mode != "lossy":
         return f"'{name}' is lossy compression, decompressed only with +dly (--decompress-lossy)"
     problem = decoder_problem(ts)
     if problem is None:
@@ -106,12 +109,14 @@ def _refusal(ts: str, conversion: Conversion) -> str | None:
     return f"{problem}, or send to a peer that accepts '{name}'{proposal}"
 
 
-def check(ts: str, conversion: Conversion, target_ts: str = EXPLICIT_VR_LITTLE_ENDIAN) -> None:
+def check(ts: str, mode: str, target_ts: str = EXPLICIT_VR_LITTLE_ENDIAN) -> None:
     """Raise :class:`DecompressionError` unless data in `ts` may and can be decoded.
 
-    The message starts "cannot convert from 'TS' to 'TARGET'" and says why.
+    `mode` is :attr:`storescu.dataset.conversion.Conversion.decompress`
+    (``"never"``, ``"lossless"`` or ``"lossy"``). The message starts
+    "cannot convert from 'TS' to 'TARGET'" and says why.
     """
-    problem = _refusal(ts, conversion)
+    problem = _refusal(ts, mode)
     if problem is not None:
         raise DecompressionError(
             f"cannot convert from '{transfer_syntax_name(ts)}' to "
@@ -122,7 +127,8 @@ def check(ts: str, conversion: Conversion, target_ts: str = EXPLICIT_VR_LITTLE_E
 def decompressed(
     info: FileInfo,
     dataset: Dataset | None,
-    conversion: Conversion,
+    mode: str,
+    max_decoded: int,
     target_ts: str = EXPLICIT_VR_LITTLE_ENDIAN,
 ) -> Dataset:
     """The input's dataset with its pixel data decoded (explicit VR little endian).
@@ -133,8 +139,12 @@ def decompressed(
         The input (``info.transfer_syntax`` is its compressed syntax).
     dataset : pydicom.dataset.Dataset, optional
         An in-memory input; copied, never changed.
-    conversion : Conversion
-        The decompression mode and size limit.
+    mode : {"never", "lossless", "lossy"}
+        Which compressed syntaxes may be decompressed
+        (:attr:`storescu.dataset.conversion.Conversion.decompress`).
+    max_decoded : int
+        Largest decoded pixel data allowed, in bytes
+        (:attr:`storescu.dataset.conversion.Conversion.max_decoded`).
     target_ts : str
         The syntax it will be sent in (for messages).
 
@@ -146,16 +156,16 @@ def decompressed(
         The file cannot be read any more.
     """
     ts = info.transfer_syntax
-    check(ts, conversion, target_ts)
+    check(ts, mode, target_ts)
     name = transfer_syntax_name(ts)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom's value warnings are not ours to show
         ds = copy.deepcopy(dataset) if dataset is not None else _read(info)
         size = decoded_size(ds)
-        if size > conversion.max_decoded:
+        if size > max_decoded:
             raise DecompressionError(
                 f"decompressing its '{name}' pixel data would need {size / _MIB:.0f} MiB, "
-                f"more than the limit of {conversion.max_decoded / _MIB:.0f} MiB"
+                f"more than the limit of {max_decoded / _MIB:.0f} MiB"
             )
         log.info("Decompressing '%s' pixel data (%.1f MiB)", name, size / _MIB)
         try:

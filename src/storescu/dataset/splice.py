@@ -6,7 +6,7 @@ When every change is a top-level attribute (``+II``, ``--uid-suffix``, ``-s``
 without a sequence path) and the dataset goes out in the file's own transfer
 syntax, nothing needs parsing: :func:`read_layout` walks the top-level
 elements by their declared lengths (seeking over values, as
-:mod:`storescu.dataset.sources` does to find the UIDs), :func:`encode_element`
+:mod:`storescu.dataset.inspection` does to find the UIDs), :func:`encode_element`
 encodes each new value, and :func:`splice` returns the dataset as the file's
 unchanged byte ranges with the new elements in between, at their place in
 ascending tag order (PS3.5 7.1). Every byte of every other element is sent as
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from storescu.dataset.sources import (  # the file walker's building blocks
+from storescu.dataset.inspection import (  # the file walker's building blocks
     _LONG_VRS,
     _SHORT_VRS,
     FileInfo,

@@ -45,13 +45,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from storescu.dataset.sources import (
-    CONVERTIBLE_SYNTAXES,
-    DatasetReader,
-    FileInfo,
-    can_convert,
-    inspect_file,
-)
+from storescu.dataset.inspection import CONVERTIBLE_SYNTAXES, FileInfo, can_convert, inspect_file
+from storescu.dataset.readers import DatasetReader
 from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -668,7 +663,7 @@ def encode_parts(
 
     `target_ts` is `own_ts` (an encapsulated pixel data element is written as
     it is, never decoded) or, when both are, another syntax of
-    :data:`~storescu.dataset.sources.CONVERTIBLE_SYNTAXES`. Deferred top-level values
+    :data:`~storescu.dataset.inspection.CONVERTIBLE_SYNTAXES`. Deferred top-level values
     of `source` (the file `ds` was read from by :func:`read_deferred`) become
     :class:`FileSpan` parts, except for a deflated target, which is deflated
     in memory, at zlib level `deflate_level` (``+cl``). With `old_vrs`

@@ -16,9 +16,9 @@ million files holds one input at a time, never a dataset:
    are reproducible (and resumable), and a link back to an ancestor directory
    is skipped instead of looping.
 2. :class:`ItemStream` turns entries into the sender's inputs, inspecting each
-   file (:func:`storescu.dataset.sources.inspect_file`: the meta header and the first
+   file (:func:`storescu.dataset.inspection.inspect_file`: the meta header and the first
    elements, not the dataset; the sender checks the rest for truncation just
-   before sending, :func:`storescu.dataset.sources.verify_file`) only when the sender
+   before sending, :func:`storescu.dataset.inspection.verify_file`) only when the sender
    asks for it. A DICOMDIR
    given as an input (by name, or by its SOP class) is replaced by the files
    it references (:mod:`storescu.dataset.dicomdir`); one found by a directory scan is
@@ -41,7 +41,7 @@ from enum import Enum
 from fnmatch import fnmatchcase
 from typing import IO, TYPE_CHECKING
 
-from storescu.dataset import sources
+from storescu.dataset import inspection
 from storescu.dataset.dicomdir import (
     MEDIA_STORAGE_DIRECTORY,
     DicomdirError,
@@ -265,7 +265,7 @@ class ItemStream:
         Usually an :class:`InputWalker`.
     read_mode : str
         ``"auto"``, ``"fileformat"`` or ``"dataset"``
-        (see :func:`storescu.dataset.sources.inspect_file`).
+        (see :func:`storescu.dataset.inspection.inspect_file`).
     sent : SentIndex, optional
         ``--skip-sent``: files recorded as stored by a previous run.
     """
@@ -323,7 +323,7 @@ class ItemStream:
         try:
             # The truncation check waits until the file is about to be sent
             # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
-            info = sources.inspect_file(path, read_mode=self.read_mode, check_truncation=False)
+            info = inspection.inspect_file(path, read_mode=self.read_mode, check_truncation=False)
         except SourceError as exc:
             return _Item(path, error=exc.reason)
         if info.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
