@@ -25,7 +25,7 @@ CrlMode = Literal["none", "leaf", "all"]
 
 @dataclass(frozen=True)
 class TlsOptions:
-    """What DCMTK's TLS options ask for. Build a context with :func:`~storescu.net.tls.client_context`.
+    """What DCMTK's TLS options ask for (a context: :func:`~storescu.net.tls.client_context`).
 
     Parameters
     ----------
