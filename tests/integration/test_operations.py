@@ -10,7 +10,8 @@ from pydicom.data import get_testdata_file
 
 import storescu
 from storescu.cli.main import main
-from storescu.cli.options import Options, parse_args
+from storescu.cli.options import Options
+from storescu.cli.parser import parse_args
 from storescu.cli.verify import user_identity
 from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 from storescu.kernel.errors import UsageError

@@ -21,7 +21,8 @@ from pydicom.data import get_testdata_file
 
 import storescu
 from storescu.cli.main import main, rewrite_options
-from storescu.cli.options import Options, parse_args
+from storescu.cli.options import Options
+from storescu.cli.parser import parse_args
 from storescu.dataset.rewrite import RewriteOptions, parse_override
 from storescu.kernel.constants import IMPLICIT_VR_LITTLE_ENDIAN
 from storescu.kernel.errors import UsageError

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from storescu.cli.exitcodes import EXIT_CODES_TEXT, ExitCode
-from storescu.cli.options import Options, help_text, parse_args
+from storescu.cli.helptext import help_text
+from storescu.cli.options import Options
+from storescu.cli.parser import parse_args
 from storescu.kernel.errors import UsageError
 
 README = Path(__file__).resolve().parents[2] / "README.md"

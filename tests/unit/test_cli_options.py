@@ -1,4 +1,4 @@
-"""Command-line parsing (storescu.cli.options), in-process: no sockets, no files sent."""
+"""Command-line parsing (storescu.cli.parser, its table), in-process: no sockets, no files sent."""
 
 from __future__ import annotations
 
@@ -10,18 +10,13 @@ import pytest
 
 from storescu import __version__
 from storescu.cli.exitcodes import EXIT_CODES_TEXT, ExitCode, exit_code_for_status
-from storescu.cli.options import (
-    LOG_LEVELS,
-    OPTION_TABLE,
-    InfoRequest,
-    Options,
-    OptionSpec,
-    build_parser,
-    help_text,
-    parse_args,
-    split_command_file,
-    version_text,
-)
+from storescu.cli.helptext import help_text, version_text
+from storescu.cli.options import InfoRequest, Options
+from storescu.cli.parser import build_parser, parse_args
+from storescu.cli.scanner import split_command_file
+from storescu.cli.spec import OptionSpec
+from storescu.cli.table import OPTION_TABLE
+from storescu.cli.values import LOG_LEVELS
 from storescu.dataset.rewrite import parse_override
 from storescu.kernel.errors import UsageError
 
@@ -845,7 +840,7 @@ def test_argparse_parser_knows_every_spelling() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, storescu.cli.options\n"
+        "import sys, storescu.cli.parser\n"
         "assert 'pydicom' not in sys.modules, 'pydicom imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -883,7 +878,7 @@ def test_options_is_frozen_and_compares_by_value() -> None:
 def test_parsing_does_not_import_argparse() -> None:
     code = (
         "import sys\n"
-        "from storescu.cli.options import parse_args\n"
+        "from storescu.cli.parser import parse_args\n"
         "parse_args(['-v', '-P', '2', '+IR', '4', 'host', '104', 'a.dcm'])\n"
         "assert 'argparse' not in sys.modules, 'argparse imported'\n"
         "assert 'dataclasses' not in sys.modules, 'dataclasses imported'\n"

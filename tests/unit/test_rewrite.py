@@ -560,7 +560,8 @@ def test_unchanged_rewrite_keeps_every_element(tmp_path: Path) -> None:
 
 
 def test_command_line_names_the_bad_override() -> None:
-    from storescu.cli.options import Options, parse_args
+    from storescu.cli.options import Options
+    from storescu.cli.parser import parse_args
 
     with pytest.raises(UsageError) as info:
         parse_args(["-s", "PatientID=1", "--set", "PatientName=A\\B", "pacs", "104", "a.dcm"])

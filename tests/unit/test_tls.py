@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from storescu.cli.main import main
-from storescu.cli.options import InfoRequest, parse_args
+from storescu.cli.options import InfoRequest
+from storescu.cli.parser import parse_args
 from storescu.kernel.errors import TlsError, TransportError, UsageError
 from storescu.net import tls
 from storescu.net.tls import CIPHER_SUITES, PROFILES, TlsOptions, client_context, server_context

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from storescu.cli.exitcodes import ExitCode, exit_code_for_status
-from storescu.cli.options import InfoRequest, Options, parse_args
+from storescu.cli.options import InfoRequest, Options
+from storescu.cli.parser import parse_args
 from storescu.kernel.errors import UsageError
 
 if TYPE_CHECKING:

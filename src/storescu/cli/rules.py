@@ -1,0 +1,99 @@
+"""The rules between options: what may not be combined, and what needs what.
+
+Each check takes the occurrences in command-line order and the converted
+values by destination (the last occurrence's, as in DCMTK), and raises a
+:class:`~storescu.kernel.errors.UsageError` in DCMTK's wording (``option +cl
+only allowed with -xd or -xf``). :func:`check_tls` also turns ``+tls KEY CERT``
+into its fields, since whether TLS is on is what its rules ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from storescu.cli.scanner import Occurrence
+from storescu.cli.spec import TLS_GROUP
+from storescu.kernel.errors import UsageError
+
+__all__ = ["check_conflicts", "check_scanning", "check_syntaxes", "check_tls"]
+
+_TLS_NEEDS_AUTH: Final = frozenset({"--std-passwd", "--use-passwd", "--null-passwd"})
+
+
+def check_conflicts(occurrences: Sequence[Occurrence]) -> None:
+    """The rows' own ``conflicts``: ``-ll`` not with ``-v``, and the like."""
+    for occ in occurrences:
+        for other in occurrences:
+            if other.spec.long in occ.spec.conflicts:
+                raise UsageError(f"option {occ.spelling} not allowed with {other.spelling}")
+
+
+def check_syntaxes(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK: ``-xf`` not with another ``-x?``, ``-R``, ``+C``; ``+cl`` needs ``-xd`` or ``-xf``."""
+    if "config_file" in values:
+        for occ in occurrences:
+            long = occ.spec.long
+            if long in ("--required", "--combine") or (
+                occ.spec.dest == "propose" and long != "--propose-uncompr"
+            ):
+                raise UsageError(f"option -xf not allowed with {occ.spelling}")
+    if "compression_level" in values and not (
+        values.get("propose") == "deflated" or "config_file" in values
+    ):
+        raise UsageError("option +cl only allowed with -xd or -xf")
+
+
+def check_scanning(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK: ``+sp`` and ``+r`` only with ``+sd``."""
+    if values.get("scan_directories"):
+        return
+    for occ in reversed(occurrences):  # the last of +r/-r wins
+        if (occ.spec.long == "--recurse" and values.get("recurse")) or (
+            occ.spec.long == "--scan-pattern"
+        ):
+            raise UsageError(f"option {occ.spelling} only allowed with +sd (--scan-directories)")
+
+
+def check_tls(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:
+    """DCMTK's TLS option dependencies; turn ``+tls KEY CERT`` into its fields.
+
+    Parameters
+    ----------
+    occurrences
+        The options given, in order.
+    values
+        The converted values by destination; updated in place (``tls``,
+        ``tls_key_file``, ``tls_cert_file``; ``+ws`` becomes the ``+rs`` file).
+
+    Raises
+    ------
+    UsageError
+        A TLS option without ``+tls``/``+tla``, a password option without
+        ``+tls``, ``+ws``/``+wf`` without ``+rs``, ``+cs`` with ``+pz`` or
+        ``+pm``, or ``--check-hostname`` with ``-ic``.
+    """
+    mode = values.get("tls", "off")
+    if isinstance(mode, tuple):
+        values["tls"] = "auth"
+        values["tls_key_file"], values["tls_cert_file"] = mode
+    tls_long = "+tls or +tla"
+    for occ in occurrences:
+        spec = occ.spec
+        if spec.group != TLS_GROUP or spec.long in ("--disable-tls", "--enable-tls"):
+            continue
+        if spec.long == "--anonymous-tls":
+            continue
+        if spec.long in _TLS_NEEDS_AUTH and values.get("tls") != "auth":
+            raise UsageError(f"option {occ.spelling} only allowed with +tls")
+        if values.get("tls", "off") == "off":
+            raise UsageError(f"option {occ.spelling} only allowed with {tls_long}")
+        if spec.long in ("--write-seed", "--write-seed-file") and "tls_seed_file" not in values:
+            raise UsageError(f"option {occ.spelling} only allowed with +rs")
+    if values.get("tls_write_seed_file") is True:  # +ws: back into the +rs file
+        values["tls_write_seed_file"] = values["tls_seed_file"]
+    if values.get("tls_cipher_suites") and values.get("tls_profile") in ("bcp195-ex", "8996-mod"):
+        profile = "+pz" if values["tls_profile"] == "bcp195-ex" else "+pm"
+        raise UsageError(f"option +cs not allowed with {profile}")
+    if values.get("tls_check_hostname") and values.get("tls_verify_peer") == "ignore":
+        raise UsageError("option --check-hostname not allowed with -ic")
