@@ -91,13 +91,13 @@ from storescu.kernel.constants import (
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.status import Status
+from storescu.run.factory import make_sender
 from storescu.run.inputs import InputOptions, open_inputs
 from storescu.run.sender import (
     ResultCallback,
     RunResult,
     SendOptions,
     dataset_items,
-    make_sender,
 )
 
 if TYPE_CHECKING:

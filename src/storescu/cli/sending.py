@@ -43,8 +43,8 @@ def send(
         After the report, renames and summary are complete.
     """
     from storescu.kernel.errors import ReportError
+    from storescu.run.factory import make_sender
     from storescu.run.inputs import FileListReader, InputOptions, open_inputs
-    from storescu.run.sender import make_sender
     from storescu.run.summary import ProgressBar, Tally, summary_line
 
     sent = _skip_sent(options)

@@ -994,26 +994,6 @@ class Sender:
             log.error("Association Release Failed: %s", exc)
 
 
-def make_sender(
-    host: str,
-    port: int,
-    settings: AssociationSettings,
-    options: SendOptions,
-    on_result: ResultCallback | None = None,
-    keep_results: bool = True,
-) -> Sender:
-    """The sender for `options`: a :class:`Sender`, or a parallel one for ``parallel`` > 1.
-
-    Parameters are those of :class:`Sender`; see :mod:`storescu.run.parallel` for
-    what running several associations at once keeps and changes.
-    """
-    if options.parallel > 1:
-        from storescu.run.parallel import ParallelSender  # threads: only when asked
-
-        return ParallelSender(host, port, settings, options, on_result, keep_results)
-    return Sender(host, port, settings, options, on_result, keep_results)
-
-
 def preset_item(result: FileResult) -> _Item:
     """An input whose result is decided before the run: recorded as is, never sent.
 
