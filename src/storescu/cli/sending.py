@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from storescu.cli.options import Options
     from storescu.net.client import AssociationSettings
+    from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter, SentIndex
-    from storescu.run.sender import FileResult, RunResult, SendOptions
+    from storescu.run.results import FileResult, RunResult
 
 log = logging.getLogger("storescu")
 

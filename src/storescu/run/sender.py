@@ -3,6 +3,10 @@
 This is DCMTK storescu's main loop, with its halt / no-halt rules, made
 accountable: every input ends with exactly one :class:`FileResult` per
 attempted send (``--repeat`` sends a file several times), whatever happened.
+
+The results and options live in :mod:`storescu.run.results` and
+:mod:`storescu.run.options` and are re-exported here (the old import path
+``storescu.sender`` names them).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from enum import Enum
 from itertools import chain
 from typing import TYPE_CHECKING
@@ -34,174 +38,33 @@ from storescu.kernel.errors import (
     TimeoutError_,
     TransportError,
 )
-from storescu.kernel.records import dataclass, field
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.negotiation import sop_classes_to_propose, transfer_syntax_lists
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.planning import WINDOW, ProposalSpec, covers, plan
 from storescu.run.interrupts import InterruptGuard
+from storescu.run.options import SendOptions
+from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
 
 if TYPE_CHECKING:
     from pydicom import Dataset
 
-    from storescu.dataset.rewrite import RewriteOptions, Rewriter
-    from storescu.run.asconfig import Profile
+    from storescu.dataset.rewrite import Rewriter
+
+__all__ = [
+    "TRACE",
+    "FileResult",
+    "Outcome",
+    "ResultCallback",
+    "RunResult",
+    "SendOptions",
+    "Sender",
+    "dataset_items",
+    "inspect_inputs",
+    "preset_item",
+]
 
 log = logging.getLogger("storescu")
-
-
-class Outcome(Enum):
-    """What happened to one input (the categories of RELIABILITY.md)."""
-
-    SENT = "sent"
-    SENT_WITH_WARNING = "sent-with-warning"
-    FAILED_STATUS = "failed-status"
-    FAILED_OUTCOME_UNKNOWN = "failed-outcome-unknown"
-    NOT_SENT = "not-sent"
-    SKIPPED_INVALID = "skipped-invalid-file"
-    #: Not one of RELIABILITY.md's categories but a refinement of "not sent":
-    #: ``--skip-sent`` found it stored in a previous run's report.
-    SKIPPED_ALREADY_SENT = "skipped-already-sent"
-
-    @property
-    def stored(self) -> bool:
-        """True when the peer confirmed it stored the instance (for
-        skipped-already-sent: in the run whose report ``--skip-sent`` read)."""
-        return self in (Outcome.SENT, Outcome.SENT_WITH_WARNING, Outcome.SKIPPED_ALREADY_SENT)
-
-
-@dataclass(slots=True)
-class FileResult:
-    """The outcome of one input (one row of the per-file report)."""
-
-    path: str
-    outcome: Outcome
-    sop_class_uid: str | None = None
-    #: The SOP Instance UID sent (after rewriting, see ``original_sop_instance_uid``).
-    sop_instance_uid: str | None = None
-    #: The input's own SOP Instance UID when rewriting sent another one (``+II``...).
-    original_sop_instance_uid: str | None = None
-    file_transfer_syntax: str | None = None
-    network_transfer_syntax: str | None = None
-    bytes: int = 0
-    association: int | None = None
-    message_id: int | None = None
-    status: int | None = None
-    status_text: str | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    #: How many times this send was tried (``--retry``).
-    attempts: int = 1
-    #: True when an earlier try ended with an unknown outcome and it was resent.
-    resent_after_unknown: bool = False
-    #: True when the failure was a lost association or a timeout.
-    network_failure: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SendOptions:
-    """How a run behaves (DCMTK's proposal and flow options).
-
-    Parameters
-    ----------
-    propose : str
-        ``"uncompr"`` (-x=), ``"little"`` (-xe), ``"big"`` (-xb), ``"implicit"`` (-xi).
-    required_only : bool
-        ``-R``: propose only the SOP classes of the inputs.
-    combine : bool
-        ``+C``: one context per SOP class with all syntaxes.
-    repeat : int
-        ``--repeat``: send each file this many times.
-    halt : bool
-        Stop at the first unsuccessful store (DCMTK default); ``--no-halt`` goes on.
-    abort_at_end : bool
-        ``--abort``: end with A-ABORT instead of A-RELEASE.
-    read_mode : str
-        ``"auto"`` (+f), ``"fileformat"`` (+fo), ``"dataset"`` (-f).
-    show_contexts : bool
-        ``+v``: log the proposed and accepted presentation contexts.
-    retries : int
-        ``--retry``: how often to retry transient failures (connection
-        refused or reset, rejected-transient, A7xx, a request that never got
-        out completely), with exponential back-off from ``retry_delay``.
-    retry_delay : float
-        First back-off delay in seconds (doubles, at most 30 s).
-    resend_unknown : bool
-        Also resend a file whose outcome is unknown (association lost while
-        awaiting its response); the result records that it was resent.
-    family : int
-        Address family for the connection (``socket.AF_INET`` for ``-i4``,
-        ``AF_INET6`` for ``-i6``, 0 for either).
-    conversion : Conversion
-        Decompression (``+dls``/``+dly``/``-dn``), deflate level (``+cl``)
-        and old VRs (``-u``); see :class:`storescu.dataset.conversion.Conversion`.
-    profile : storescu.run.asconfig.Profile, optional
-        ``-xf``: propose this profile's contexts instead of ``propose``.
-    propose_file_syntaxes : bool
-        ``+fs`` (default): also propose each input's own compressed syntax
-        for its SOP class when it is not proposed (:mod:`storescu.protocol.planning`).
-    propose_file_classes : bool
-        ``+fc``: also propose the inputs' SOP classes missing from the
-        built-in list (``-R`` proposes only those).
-    parallel : int
-        ``-P``: send over this many associations at once (see
-        :mod:`storescu.run.parallel`); 1 is DCMTK's single association.
-    """
-
-    propose: str = "uncompr"
-    required_only: bool = False
-    combine: bool = False
-    repeat: int = 1
-    halt: bool = True
-    abort_at_end: bool = False
-    read_mode: str = "auto"
-    show_contexts: bool = False
-    retries: int = 0
-    retry_delay: float = 1.0
-    resend_unknown: bool = False
-    family: int = 0
-    rewrite: RewriteOptions | None = None
-    conversion: Conversion = field(default_factory=Conversion)
-    profile: Profile | None = None
-    propose_file_syntaxes: bool = True
-    propose_file_classes: bool = False
-    parallel: int = 1
-
-
-@dataclass(slots=True)
-class RunResult:
-    """Everything a caller needs to report a run and choose an exit code."""
-
-    results: list[FileResult] = field(default_factory=list)
-    #: Set when the run could not start or the association failed before any
-    #: store (rejected, refused, no acceptable context...).
-    fatal: str | None = None
-    #: The failure status that halted the run (halt mode), if any.
-    halted_on_status: int | None = None
-    #: True when an association was lost (abort, timeout) while storing.
-    network_failure: bool = False
-    halted: bool = False
-    seconds: float = 0.0
-    associations: int = 0
-    #: True when the run was interrupted (KeyboardInterrupt); every input
-    #: not processed is still recorded, as not-sent.
-    interrupted: bool = False
-    #: How many results each outcome has; kept even when ``results`` is not
-    #: (``Sender(keep_results=False)``, for runs over millions of files).
-    counts: dict[Outcome, int] = field(default_factory=dict)
-
-    @property
-    def all_stored(self) -> bool:
-        """True when every result is sent, sent-with-warning or skipped-already-sent."""
-        return (
-            self.fatal is None
-            and not self.interrupted
-            and all(n == 0 or outcome.stored for outcome, n in self.counts.items())
-        )
-
-    def count(self, outcome: Outcome) -> int:
-        """How many results have ``outcome``."""
-        return self.counts.get(outcome, 0)
 
 
 _MAX_RETRY_DELAY = 30.0
@@ -293,7 +156,6 @@ class _BytesSource:
         self._stream.close()
 
 
-ResultCallback = Callable[[FileResult], None]
 #: A planned batch: its proposal and its inputs in sending order.
 _Batch = tuple[tuple[PresentationContextRQ, ...], list[_Item]]
 
