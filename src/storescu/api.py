@@ -93,9 +93,9 @@ from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.status import Status
 from storescu.run.factory import make_sender
 from storescu.run.inputs import InputOptions, open_inputs
+from storescu.run.items import dataset_items
 from storescu.run.options import SendOptions
 from storescu.run.results import ResultCallback, RunResult
-from storescu.run.sender import dataset_items
 
 if TYPE_CHECKING:
     from pydicom import Dataset
