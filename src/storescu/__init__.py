@@ -32,10 +32,10 @@ _EXPORTS = {
     "echo": "storescu.api",
     "AssociationSettings": "storescu.net.client",
     "StoreAssociation": "storescu.net.client",
-    "SendOptions": "storescu.run.sender",
-    "RunResult": "storescu.run.sender",
-    "FileResult": "storescu.run.sender",
-    "Outcome": "storescu.run.sender",
+    "SendOptions": "storescu.run.options",
+    "RunResult": "storescu.run.results",
+    "FileResult": "storescu.run.results",
+    "Outcome": "storescu.run.results",
     "Status": "storescu.protocol.status",
     "StoreSCP": "storescu.scp",
     "TlsOptions": "storescu.net.tls",
@@ -76,8 +76,9 @@ if TYPE_CHECKING:
     from storescu.protocol.status import Status
     from storescu.run.asconfig import load_profile
     from storescu.run.inputs import InputOptions
+    from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter
-    from storescu.run.sender import FileResult, Outcome, RunResult, SendOptions
+    from storescu.run.results import FileResult, Outcome, RunResult
     from storescu.scp import StoreSCP
 
 

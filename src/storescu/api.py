@@ -91,14 +91,11 @@ from storescu.kernel.constants import (
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.status import Status
+from storescu.run.factory import make_sender
 from storescu.run.inputs import InputOptions, open_inputs
-from storescu.run.sender import (
-    ResultCallback,
-    RunResult,
-    SendOptions,
-    dataset_items,
-    make_sender,
-)
+from storescu.run.items import dataset_items
+from storescu.run.options import SendOptions
+from storescu.run.results import ResultCallback, RunResult
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -129,7 +126,7 @@ def send_files(
     options : SendOptions, optional
         Proposal, repeat, halt and ending options.
     on_result : callable, optional
-        Called with each :class:`~storescu.run.sender.FileResult` as it is known
+        Called with each :class:`~storescu.run.results.FileResult` as it is known
         (a :class:`~storescu.run.report.ReportWriter` writes the report).
     inputs : InputOptions, optional
         Directory scanning (``+sd``, ``+sp``, ``+r``); without it a directory
@@ -141,7 +138,7 @@ def send_files(
     Returns
     -------
     RunResult
-        One :class:`~storescu.run.sender.FileResult` per attempted send, plus the
+        One :class:`~storescu.run.results.FileResult` per attempted send, plus the
         run-level facts (``fatal``, ``halted``...). Failures are data: this
         function does not raise for network, protocol or status failures.
 

@@ -15,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from storescu.net.client import AssociationSettings
-from storescu.run import sender as sender_module
-from storescu.run.sender import Outcome, Sender, SendOptions, inspect_inputs
+from storescu.run import items as items_module
+from storescu.run.items import inspect_inputs
+from storescu.run.options import SendOptions
+from storescu.run.results import Outcome
+from storescu.run.sender import Sender
 from tests.helpers.hostile import HostilePeer, scenarios
 
 
@@ -24,16 +27,16 @@ def test_unexpected_exception_still_accounts_for_every_input(
     hostile: Callable[..., HostilePeer], ct: Path, mr: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     peer = hostile(scenarios.good())
-    original = sender_module._Item.open
+    original = items_module._Item.open
     calls = {"n": 0}
 
-    def flaky(self: sender_module._Item, *args: object, **kwargs: object) -> object:
+    def flaky(self: items_module._Item, *args: object, **kwargs: object) -> object:
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("a bug")
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sender_module._Item, "open", flaky)
+    monkeypatch.setattr(items_module._Item, "open", flaky)
     rows: list[tuple[str, Outcome, str | None]] = []
     run = Sender(
         peer.host,

@@ -23,7 +23,9 @@ from pydicom.data import get_testdata_file
 from storescu.cli.main import main
 from storescu.net.client import AssociationSettings
 from storescu.run.inputs import open_inputs
-from storescu.run.sender import Outcome, Sender, SendOptions
+from storescu.run.options import SendOptions
+from storescu.run.results import Outcome
+from storescu.run.sender import Sender
 from storescu.scp import StoreSCP
 from tests.helpers.tree import instance_uid, make_tree, write_instance
 

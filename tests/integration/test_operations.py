@@ -15,8 +15,9 @@ from storescu.cli.parser import parse_args
 from storescu.cli.verify import user_identity
 from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
 from storescu.kernel.errors import UsageError
+from storescu.run.options import SendOptions
 from storescu.run.probe import probe
-from storescu.run.sender import Outcome, SendOptions
+from storescu.run.results import Outcome
 from storescu.scp import StoreSCP
 
 CT = str(get_testdata_file("CT_small.dcm"))
@@ -70,7 +71,7 @@ def test_a700_retried_with_backoff_and_attempts_recorded() -> None:
             SendOptions(retries=3, retry_delay=0.5),
         )
         sender._sleep = slept.append  # type: ignore[method-assign]
-        from storescu.run.sender import inspect_inputs
+        from storescu.run.items import inspect_inputs
 
         result = sender.run(inspect_inputs([CT], "auto"))
     assert slept == [0.5, 1.0, 2.0]

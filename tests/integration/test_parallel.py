@@ -27,9 +27,12 @@ import storescu
 from storescu.cli.main import main
 from storescu.dataset.rewrite import RewriteOptions
 from storescu.net.client import AssociationSettings
+from storescu.run.factory import make_sender
 from storescu.run.inputs import open_inputs
+from storescu.run.options import SendOptions
 from storescu.run.parallel import ParallelSender
-from storescu.run.sender import FileResult, Outcome, Sender, SendOptions, make_sender
+from storescu.run.results import FileResult, Outcome
+from storescu.run.sender import Sender
 from storescu.scp import StoreSCP
 from tests.helpers.tree import write_instance
 

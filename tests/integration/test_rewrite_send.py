@@ -26,7 +26,8 @@ from storescu.cli.parser import parse_args
 from storescu.dataset.rewrite import RewriteOptions, parse_override
 from storescu.kernel.constants import IMPLICIT_VR_LITTLE_ENDIAN
 from storescu.kernel.errors import UsageError
-from storescu.run.sender import Outcome, SendOptions
+from storescu.run.options import SendOptions
+from storescu.run.results import Outcome
 from storescu.scp import StoreSCP
 from tests.helpers.compare import assert_same_dataset
 

@@ -19,7 +19,8 @@ from pydicom.data import get_testdata_file
 import storescu
 from storescu.cli.main import main
 from storescu.kernel.constants import EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
-from storescu.run.sender import Outcome, SendOptions
+from storescu.run.options import SendOptions
+from storescu.run.results import Outcome
 from storescu.scp import StoreSCP
 
 CT = str(get_testdata_file("CT_small.dcm"))

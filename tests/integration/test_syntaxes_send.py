@@ -25,7 +25,8 @@ from storescu.kernel.constants import (
     EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
 )
-from storescu.run.sender import Outcome, SendOptions
+from storescu.run.options import SendOptions
+from storescu.run.results import Outcome
 from storescu.scp import StoreSCP
 
 RLE = str(get_testdata_file("MR_small_RLE.dcm"))

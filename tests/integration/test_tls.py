@@ -15,7 +15,7 @@ import pytest
 import storescu
 from storescu.net.client import AssociationSettings
 from storescu.net.tls import TlsOptions, client_context, server_context
-from storescu.run.sender import Outcome, RunResult
+from storescu.run.results import Outcome, RunResult
 from storescu.scp import StoreSCP
 from tests.helpers.certs import PASSWORD, Pki
 from tests.helpers.data import pydicom_file

@@ -25,7 +25,7 @@ from storescu.dataset import decompress, transcode
 from storescu.dataset.conversion import Conversion
 from storescu.dataset.inspection import inspect_file
 from storescu.kernel.errors import ConversionError, UsageError
-from storescu.run.sender import dataset_items
+from storescu.run.items import dataset_items
 
 ELE, EBE, ILE = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2"
 DEFLATED = "1.2.840.10008.1.2.1.99"

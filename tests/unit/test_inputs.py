@@ -32,7 +32,7 @@ from storescu.run.inputs import (
     open_inputs,
 )
 from storescu.run.report import ReportWriter, SentIndex
-from storescu.run.sender import FileResult, Outcome
+from storescu.run.results import FileResult, Outcome
 from tests.helpers.tree import instance_uid, make_tree, write_instance
 
 SCAN = InputOptions(scan_directories=True)

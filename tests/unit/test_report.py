@@ -12,7 +12,7 @@ import pytest
 
 from storescu.run.rename import Renamer, verdict
 from storescu.run.report import COLUMNS, ReportError, ReportWriter, SentIndex, read_report
-from storescu.run.sender import FileResult, Outcome
+from storescu.run.results import FileResult, Outcome
 from storescu.run.summary import ProgressBar, Tally, format_size, summary_line
 
 CT = "1.2.840.10008.5.1.4.1.1.2"

@@ -70,7 +70,7 @@ def _configure_logging(options: Options, stderr: TextIO) -> logging.Handler | No
 
 def exit_code(result: object, halt: bool) -> int:
     """Map a run's result onto the documented exit codes (``--help`` lists them)."""
-    from storescu.run.sender import RunResult
+    from storescu.run.results import RunResult
 
     assert isinstance(result, RunResult)
     if result.fatal is not None:
@@ -126,7 +126,7 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
     from storescu.cli.verify import address_family, run_echo, run_probe, user_identity
     from storescu.kernel.errors import TlsError
     from storescu.net.client import AssociationSettings
-    from storescu.run.sender import SendOptions
+    from storescu.run.options import SendOptions
 
     rewrite = rewrite_options(options)  # may raise UsageError: before anything is sent
     from storescu.cli.syntaxopts import transfer_options

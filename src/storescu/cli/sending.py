@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 
     from storescu.cli.options import Options
     from storescu.net.client import AssociationSettings
+    from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter, SentIndex
-    from storescu.run.sender import FileResult, RunResult, SendOptions
+    from storescu.run.results import FileResult, RunResult
 
 log = logging.getLogger("storescu")
 
@@ -43,8 +44,8 @@ def send(
         After the report, renames and summary are complete.
     """
     from storescu.kernel.errors import ReportError
+    from storescu.run.factory import make_sender
     from storescu.run.inputs import FileListReader, InputOptions, open_inputs
-    from storescu.run.sender import make_sender
     from storescu.run.summary import ProgressBar, Tally, summary_line
 
     sent = _skip_sent(options)

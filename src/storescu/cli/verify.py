@@ -106,8 +106,8 @@ def run_echo(options: Options, settings: AssociationSettings, out: TextIO) -> in
 
 def run_probe(options: Options, settings: AssociationSettings, out: TextIO) -> int:
     """Print which SOP classes the peer accepts in which syntaxes (no data sent)."""
+    from storescu.run.items import inspect_inputs
     from storescu.run.probe import probe
-    from storescu.run.sender import inspect_inputs
 
     syntaxes = [EXPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_BIG_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN]
     if options.files:

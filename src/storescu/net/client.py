@@ -49,6 +49,7 @@ from storescu.protocol.association import (
 )
 from storescu.protocol.negotiation import AcceptedContext, AcceptedContexts, accepted_contexts
 from storescu.protocol.pdu import (
+    AAssociateAC,
     AAssociateRQ,
     PresentationContextAC,
     PresentationContextRQ,
@@ -188,6 +189,12 @@ class StoreAssociation:
     ) -> StoreAssociation:
         """Connect and negotiate an association.
 
+        The steps (PS3.8 9.1.1, 9.3.2-9.3.4): the A-ASSOCIATE-RQ is built and
+        handed to the sans-IO connection, the transport connects (with the TLS
+        handshake), the RQ goes out and the answer is awaited; an
+        A-ASSOCIATE-RJ, an abort or anything else is raised, an
+        A-ASSOCIATE-AC is checked before the association is returned.
+
         Raises
         ------
         AssociationRejected
@@ -200,75 +207,29 @@ class StoreAssociation:
         TransportError, TimeoutError_
             Connecting failed or a timeout expired.
         """
-        rq = AAssociateRQ(
-            called_ae=settings.called_aet,
-            calling_ae=settings.calling_aet,
-            presentation_contexts=contexts,
-            user_information=UserInformation(
-                max_length=settings.max_pdu,
-                implementation_class_uid=IMPLEMENTATION_CLASS_UID,
-                implementation_version_name=IMPLEMENTATION_VERSION_NAME,
-                user_identity=settings.user_identity,
-            ),
-        )
+        rq = _associate_request(contexts, settings)
         connection = Connection(Role.REQUESTOR, settings.max_pdu, MAX_ASSOCIATION_PDU)
         connection.request(rq)
-        server_name = settings.tls_server_name
-        if settings.tls is not None and server_name is None and settings.tls.check_hostname:
-            server_name = host
-        transport = Transport.connect(
-            host,
-            port,
-            settings.connect_timeout,
-            family,
-            tls=settings.tls,
-            server_hostname=server_name,
-            handshake_timeout=(
-                settings.connect_timeout
-                if settings.connect_timeout is not None
-                else settings.socket_timeout
-            ),
-        )
-        if transport.is_tls:
-            log.info("TLS connection established: %s", transport.describe_tls())
-        try:
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("Sending A-ASSOCIATE-RQ with %d presentation contexts", len(contexts))
-            transport.send(connection.transport_connected(), settings.socket_timeout)
-            event = _wait(transport, connection, settings.acse_timeout, "ACSE")
-        except BaseException as exc:
-            if isinstance(exc, (TimeoutError_, KeyboardInterrupt)):
-                # RELIABILITY row 20: giving up on the A-ASSOCIATE-AC is an
-                # A-ABORT request in Sta5 (PS3.8 AA-1), not a silent close.
-                try:
-                    transport.send(connection.abort(0, 0), 1.0)
-                except StorescuError:
-                    pass
-            transport.close()
-            raise
-        if isinstance(event, AssociationRejected):
-            transport.close()
-            rj = event.rj
-            lines = describe_reject(rj.result, rj.source, rj.reason)
-            raise AssociationRejectedError(
-                "Association Rejected:\n" + "\n".join(lines), rj.result, rj.source, rj.reason
-            )
-        if not isinstance(event, AssociationAccepted):
-            transport.close()
-            error = _unexpected(event, "while waiting for A-ASSOCIATE-AC", transport.peer)
-            if (
-                isinstance(event, Aborted)
-                and event.source is None
-                and not transport.is_tls
-                and not transport.received_any
-            ):
-                # A TLS-only port closes on the first plain byte without a word.
-                raise AssociationAborted(
-                    f"{error} without answering the A-ASSOCIATE-RQ; if the peer expects "
-                    "TLS, use +tls KEY CERT or +tla"
-                )
-            raise error
-        ac = event.ac
+        transport = _connect(host, port, settings, family)
+        event = _handshake(transport, connection, settings, len(contexts))
+        ac = _expect_accept(transport, event)
+        return cls._from_accept(transport, connection, settings, contexts, ac)
+
+    @classmethod
+    def _from_accept(
+        cls,
+        transport: Transport,
+        connection: Connection,
+        settings: AssociationSettings,
+        contexts: tuple[PresentationContextRQ, ...],
+        ac: AAssociateAC,
+    ) -> StoreAssociation:
+        """The association `ac` accepted, once its answers are checked.
+
+        Raises NegotiationError (after an A-ABORT) when a positive user
+        identity response was asked for and is missing, or when no proposed
+        presentation context was accepted.
+        """
         accepted, warnings = accepted_contexts(contexts, ac.presentation_contexts)
         if log.isEnabledFor(logging.DEBUG):
             user = ac.user_information
@@ -292,17 +253,7 @@ class StoreAssociation:
             user.max_length,
             (user.implementation_class_uid, user.implementation_version_name),
         )
-        identity = settings.user_identity
-        if identity is not None and identity.positive_response_requested:
-            if user.user_identity_response is None:
-                # PS3.7 D.3.3.7.2: the acceptor answers only when asked and
-                # when it accepted the identity; DCMTK's -rsp fails here.
-                assoc.abort()
-                raise NegotiationError(
-                    "User Identity Negotiation failed: positive response requested "
-                    "but none received"
-                )
-            log.info("User identity accepted by the peer")
+        assoc._check_user_identity(user)
         assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
         if not accepted.contexts:
             assoc.abort()
@@ -310,6 +261,20 @@ class StoreAssociation:
             error.answers = dict(assoc.answers)
             raise error
         return assoc
+
+    def _check_user_identity(self, user: UserInformation) -> None:
+        """``-rsp``: the A-ASSOCIATE-AC must answer the user identity (else abort, raise)."""
+        identity = self.settings.user_identity
+        if identity is None or not identity.positive_response_requested:
+            return
+        if user.user_identity_response is None:
+            # PS3.7 D.3.3.7.2: the acceptor answers only when asked and
+            # when it accepted the identity; DCMTK's -rsp fails here.
+            self.abort()
+            raise NegotiationError(
+                "User Identity Negotiation failed: positive response requested but none received"
+            )
+        log.info("User identity accepted by the peer")
 
     # ------------------------------------------------------------- messages
 
@@ -561,6 +526,110 @@ def _read_full(source: DatasetSource, view: memoryview) -> int:
             break
         got += n
     return got
+
+
+# ------------------------------------------------------ opening, step by step
+
+
+def _associate_request(
+    contexts: tuple[PresentationContextRQ, ...], settings: AssociationSettings
+) -> AAssociateRQ:
+    """The A-ASSOCIATE-RQ proposing `contexts` (PS3.8 9.3.2), our user information with it."""
+    return AAssociateRQ(
+        called_ae=settings.called_aet,
+        calling_ae=settings.calling_aet,
+        presentation_contexts=contexts,
+        user_information=UserInformation(
+            max_length=settings.max_pdu,
+            implementation_class_uid=IMPLEMENTATION_CLASS_UID,
+            implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+            user_identity=settings.user_identity,
+        ),
+    )
+
+
+def _connect(host: str, port: int, settings: AssociationSettings, family: int) -> Transport:
+    """The connection to the peer: TCP, with the TLS handshake when configured.
+
+    The SNI name is ``tls_server_name``, else the host when the context checks
+    host names; the handshake is bounded by ``connect_timeout``, else
+    ``socket_timeout``.
+    """
+    server_name = settings.tls_server_name
+    if settings.tls is not None and server_name is None and settings.tls.check_hostname:
+        server_name = host
+    transport = Transport.connect(
+        host,
+        port,
+        settings.connect_timeout,
+        family,
+        tls=settings.tls,
+        server_hostname=server_name,
+        handshake_timeout=(
+            settings.connect_timeout
+            if settings.connect_timeout is not None
+            else settings.socket_timeout
+        ),
+    )
+    if transport.is_tls:
+        log.info("TLS connection established: %s", transport.describe_tls())
+    return transport
+
+
+def _handshake(
+    transport: Transport, connection: Connection, settings: AssociationSettings, proposed: int
+) -> IndicationEvent:
+    """Send the A-ASSOCIATE-RQ queued in `connection`; return the peer's answer.
+
+    On any failure the transport is closed; giving up on the answer (a timeout,
+    Ctrl-C) first sends an A-ABORT.
+    """
+    try:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Sending A-ASSOCIATE-RQ with %d presentation contexts", proposed)
+        transport.send(connection.transport_connected(), settings.socket_timeout)
+        return _wait(transport, connection, settings.acse_timeout, "ACSE")
+    except BaseException as exc:
+        if isinstance(exc, (TimeoutError_, KeyboardInterrupt)):
+            # RELIABILITY row 20: giving up on the A-ASSOCIATE-AC is an
+            # A-ABORT request in Sta5 (PS3.8 AA-1), not a silent close.
+            try:
+                transport.send(connection.abort(0, 0), 1.0)
+            except StorescuError:
+                pass
+        transport.close()
+        raise
+
+
+def _expect_accept(transport: Transport, event: IndicationEvent) -> AAssociateAC:
+    """The A-ASSOCIATE-AC of `event`; else close the transport and raise.
+
+    Raises AssociationRejected for an A-ASSOCIATE-RJ (PS3.8 9.3.4), and
+    AssociationAborted for an abort, a close or any other PDU.
+    """
+    if isinstance(event, AssociationRejected):
+        transport.close()
+        rj = event.rj
+        lines = describe_reject(rj.result, rj.source, rj.reason)
+        raise AssociationRejectedError(
+            "Association Rejected:\n" + "\n".join(lines), rj.result, rj.source, rj.reason
+        )
+    if not isinstance(event, AssociationAccepted):
+        transport.close()
+        error = _unexpected(event, "while waiting for A-ASSOCIATE-AC", transport.peer)
+        if (
+            isinstance(event, Aborted)
+            and event.source is None
+            and not transport.is_tls
+            and not transport.received_any
+        ):
+            # A TLS-only port closes on the first plain byte without a word.
+            raise AssociationAborted(
+                f"{error} without answering the A-ASSOCIATE-RQ; if the peer expects "
+                "TLS, use +tls KEY CERT or +tla"
+            )
+        raise error
+    return event.ac
 
 
 def _wait(

@@ -51,7 +51,8 @@ from storescu.dataset.dicomdir import (
 from storescu.kernel.constants import SOP_CLASS_NAMES, VERIFICATION_SOP_CLASS
 from storescu.kernel.errors import SourceError
 from storescu.kernel.records import dataclass, field
-from storescu.run.sender import FileResult, Outcome, _Item, preset_item
+from storescu.run.items import _Item, preset_item
+from storescu.run.results import FileResult, Outcome
 
 if TYPE_CHECKING:
     from storescu.run.report import SentIndex

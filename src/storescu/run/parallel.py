@@ -68,19 +68,16 @@ from itertools import chain
 from typing import TYPE_CHECKING, Final
 
 from storescu.net.transport import TransportInterrupted
-from storescu.run.sender import (
-    FileResult,
-    ResultCallback,
-    Sender,
-    SendOptions,
-    _Item,
-    _Step,
-)
+from storescu.run.filesender import _Step
+from storescu.run.sender import Sender
 
 if TYPE_CHECKING:
     from storescu.dataset.rewrite import Identity, Inventor
     from storescu.net.client import AssociationSettings
     from storescu.protocol.pdu import PresentationContextRQ
+    from storescu.run.items import _Item
+    from storescu.run.options import SendOptions
+    from storescu.run.results import FileResult, ResultCallback
 
 __all__ = ["ParallelSender"]
 
@@ -132,7 +129,7 @@ class _Job:
 
     @property
     def sends(self) -> range:
-        """The send numbers of the input's repeats (Sender._send_item counts from send_base)."""
+        """The send numbers of the input's repeats (FileSender._send_item counts from send_base)."""
         return range(self.send_base + 1, self.send_base + 1 + self.repeat)
 
 
@@ -250,7 +247,7 @@ def _turn_inventor(turns: _IdentityTurns, worker: _Worker) -> Inventor:
             pass
 
         def next(self) -> Identity:
-            # Sender._send_item numbers each send before making it.
+            # FileSender._send_item numbers each send before making it.
             return turns.take(worker._sends)
 
     return _TurnInventor()

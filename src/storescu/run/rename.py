@@ -18,7 +18,7 @@ import logging
 import os
 from typing import Final
 
-from storescu.run.sender import FileResult, Outcome
+from storescu.run.results import FileResult, Outcome
 
 __all__ = ["Renamer", "verdict"]
 

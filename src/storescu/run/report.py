@@ -9,7 +9,7 @@ Ctrl-C up to the last file handled; :meth:`ReportWriter.close` also syncs it
 to disk.
 
 Columns (:data:`COLUMNS`): ``path`` as given (for a DICOMDIR, the referenced
-file), ``outcome`` (:class:`~storescu.run.sender.Outcome` values), the SOP class
+file), ``outcome`` (:class:`~storescu.run.results.Outcome` values), the SOP class
 and instance sent (``original_sop_instance_uid`` when rewriting changed it),
 the file's and the network transfer syntax, ``bytes`` of the dataset sent,
 ``association`` (1, 2... per run) and ``message_id``, ``status`` as
@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Final
 
 from storescu.kernel.errors import ReportError
-from storescu.run.sender import FileResult, Outcome
+from storescu.run.results import FileResult, Outcome
 
 __all__ = ["COLUMNS", "ReportError", "ReportWriter", "SentIndex", "read_report"]
 
@@ -63,7 +63,7 @@ def _is_csv(path: str) -> bool:
 
 
 class ReportWriter:
-    """Writes one row per :class:`~storescu.run.sender.FileResult`, flushed as it goes.
+    """Writes one row per :class:`~storescu.run.results.FileResult`, flushed as it goes.
 
     Use it as the sender's ``on_result`` callback, and close it at the end
     (or use it as a context manager).

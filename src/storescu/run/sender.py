@@ -3,329 +3,65 @@
 This is DCMTK storescu's main loop, with its halt / no-halt rules, made
 accountable: every input ends with exactly one :class:`FileResult` per
 attempted send (``--repeat`` sends a file several times), whatever happened.
+
+Theory of operation
+-------------------
+The inputs are read as the run goes, by a bounded window when the proposal
+depends on them (``+fs``, ``-R``, ``+fc``: :mod:`storescu.protocol.planning`
+makes batches of at most 128 presentation contexts), else one at a time as
+DCMTK does. Each input of a batch is sent by the per-file step
+(:class:`~storescu.run.filesender.FileSender`) over an association whose
+proposal covers the batch; a halt, a failed association or an interrupt ends
+the run with every input not sent still accounted for.
+
+The results and options live in :mod:`storescu.run.results` and
+:mod:`storescu.run.options` and are re-exported here (the old import path
+``storescu.sender`` names them); the inputs are :mod:`storescu.run.items`.
+Whether one association or several are used is chosen above this module
+(:func:`storescu.run.factory.make_sender`).
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from enum import Enum
+from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import TYPE_CHECKING
 
-from storescu.dataset import sources
-from storescu.dataset.conversion import Conversion
-from storescu.kernel.constants import (
-    MAX_PRESENTATION_CONTEXTS,
-    modality_of,
-    sop_class_name,
-    transfer_syntax_name,
-)
-from storescu.kernel.errors import (
-    AssociationError,
-    AssociationRejected,
-    ConversionError,
-    NegotiationError,
-    RewriteError,
-    SourceError,
-    StorescuError,
-    TimeoutError_,
-    TransportError,
-)
-from storescu.kernel.records import dataclass, field
-from storescu.net.client import AssociationSettings, StoreAssociation
+from storescu.kernel.constants import MAX_PRESENTATION_CONTEXTS
+from storescu.kernel.errors import NegotiationError
+from storescu.net.client import AssociationSettings
 from storescu.protocol.negotiation import sop_classes_to_propose, transfer_syntax_lists
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.planning import WINDOW, ProposalSpec, covers, plan
-from storescu.run.interrupts import InterruptGuard
+from storescu.run.filesender import TRACE, FileSender, _Step
+from storescu.run.items import _Item, dataset_items, inspect_inputs, preset_item
+from storescu.run.options import SendOptions
+from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
 
-if TYPE_CHECKING:
-    from pydicom import Dataset
-
-    from storescu.dataset.rewrite import RewriteOptions, Rewriter
-    from storescu.run.asconfig import Profile
+__all__ = [
+    "TRACE",
+    "FileResult",
+    "Outcome",
+    "ResultCallback",
+    "RunResult",
+    "SendOptions",
+    "Sender",
+    "dataset_items",
+    "inspect_inputs",
+    "preset_item",
+]
 
 log = logging.getLogger("storescu")
 
-
-class Outcome(Enum):
-    """What happened to one input (the categories of RELIABILITY.md)."""
-
-    SENT = "sent"
-    SENT_WITH_WARNING = "sent-with-warning"
-    FAILED_STATUS = "failed-status"
-    FAILED_OUTCOME_UNKNOWN = "failed-outcome-unknown"
-    NOT_SENT = "not-sent"
-    SKIPPED_INVALID = "skipped-invalid-file"
-    #: Not one of RELIABILITY.md's categories but a refinement of "not sent":
-    #: ``--skip-sent`` found it stored in a previous run's report.
-    SKIPPED_ALREADY_SENT = "skipped-already-sent"
-
-    @property
-    def stored(self) -> bool:
-        """True when the peer confirmed it stored the instance (for
-        skipped-already-sent: in the run whose report ``--skip-sent`` read)."""
-        return self in (Outcome.SENT, Outcome.SENT_WITH_WARNING, Outcome.SKIPPED_ALREADY_SENT)
-
-
-@dataclass(slots=True)
-class FileResult:
-    """The outcome of one input (one row of the per-file report)."""
-
-    path: str
-    outcome: Outcome
-    sop_class_uid: str | None = None
-    #: The SOP Instance UID sent (after rewriting, see ``original_sop_instance_uid``).
-    sop_instance_uid: str | None = None
-    #: The input's own SOP Instance UID when rewriting sent another one (``+II``...).
-    original_sop_instance_uid: str | None = None
-    file_transfer_syntax: str | None = None
-    network_transfer_syntax: str | None = None
-    bytes: int = 0
-    association: int | None = None
-    message_id: int | None = None
-    status: int | None = None
-    status_text: str | None = None
-    error: str | None = None
-    seconds: float = 0.0
-    #: How many times this send was tried (``--retry``).
-    attempts: int = 1
-    #: True when an earlier try ended with an unknown outcome and it was resent.
-    resent_after_unknown: bool = False
-    #: True when the failure was a lost association or a timeout.
-    network_failure: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SendOptions:
-    """How a run behaves (DCMTK's proposal and flow options).
-
-    Parameters
-    ----------
-    propose : str
-        ``"uncompr"`` (-x=), ``"little"`` (-xe), ``"big"`` (-xb), ``"implicit"`` (-xi).
-    required_only : bool
-        ``-R``: propose only the SOP classes of the inputs.
-    combine : bool
-        ``+C``: one context per SOP class with all syntaxes.
-    repeat : int
-        ``--repeat``: send each file this many times.
-    halt : bool
-        Stop at the first unsuccessful store (DCMTK default); ``--no-halt`` goes on.
-    abort_at_end : bool
-        ``--abort``: end with A-ABORT instead of A-RELEASE.
-    read_mode : str
-        ``"auto"`` (+f), ``"fileformat"`` (+fo), ``"dataset"`` (-f).
-    show_contexts : bool
-        ``+v``: log the proposed and accepted presentation contexts.
-    retries : int
-        ``--retry``: how often to retry transient failures (connection
-        refused or reset, rejected-transient, A7xx, a request that never got
-        out completely), with exponential back-off from ``retry_delay``.
-    retry_delay : float
-        First back-off delay in seconds (doubles, at most 30 s).
-    resend_unknown : bool
-        Also resend a file whose outcome is unknown (association lost while
-        awaiting its response); the result records that it was resent.
-    family : int
-        Address family for the connection (``socket.AF_INET`` for ``-i4``,
-        ``AF_INET6`` for ``-i6``, 0 for either).
-    conversion : Conversion
-        Decompression (``+dls``/``+dly``/``-dn``), deflate level (``+cl``)
-        and old VRs (``-u``); see :class:`storescu.dataset.conversion.Conversion`.
-    profile : storescu.run.asconfig.Profile, optional
-        ``-xf``: propose this profile's contexts instead of ``propose``.
-    propose_file_syntaxes : bool
-        ``+fs`` (default): also propose each input's own compressed syntax
-        for its SOP class when it is not proposed (:mod:`storescu.protocol.planning`).
-    propose_file_classes : bool
-        ``+fc``: also propose the inputs' SOP classes missing from the
-        built-in list (``-R`` proposes only those).
-    parallel : int
-        ``-P``: send over this many associations at once (see
-        :mod:`storescu.run.parallel`); 1 is DCMTK's single association.
-    """
-
-    propose: str = "uncompr"
-    required_only: bool = False
-    combine: bool = False
-    repeat: int = 1
-    halt: bool = True
-    abort_at_end: bool = False
-    read_mode: str = "auto"
-    show_contexts: bool = False
-    retries: int = 0
-    retry_delay: float = 1.0
-    resend_unknown: bool = False
-    family: int = 0
-    rewrite: RewriteOptions | None = None
-    conversion: Conversion = field(default_factory=Conversion)
-    profile: Profile | None = None
-    propose_file_syntaxes: bool = True
-    propose_file_classes: bool = False
-    parallel: int = 1
-
-
-@dataclass(slots=True)
-class RunResult:
-    """Everything a caller needs to report a run and choose an exit code."""
-
-    results: list[FileResult] = field(default_factory=list)
-    #: Set when the run could not start or the association failed before any
-    #: store (rejected, refused, no acceptable context...).
-    fatal: str | None = None
-    #: The failure status that halted the run (halt mode), if any.
-    halted_on_status: int | None = None
-    #: True when an association was lost (abort, timeout) while storing.
-    network_failure: bool = False
-    halted: bool = False
-    seconds: float = 0.0
-    associations: int = 0
-    #: True when the run was interrupted (KeyboardInterrupt); every input
-    #: not processed is still recorded, as not-sent.
-    interrupted: bool = False
-    #: How many results each outcome has; kept even when ``results`` is not
-    #: (``Sender(keep_results=False)``, for runs over millions of files).
-    counts: dict[Outcome, int] = field(default_factory=dict)
-
-    @property
-    def all_stored(self) -> bool:
-        """True when every result is sent, sent-with-warning or skipped-already-sent."""
-        return (
-            self.fatal is None
-            and not self.interrupted
-            and all(n == 0 or outcome.stored for outcome, n in self.counts.items())
-        )
-
-    def count(self, outcome: Outcome) -> int:
-        """How many results have ``outcome``."""
-        return self.counts.get(outcome, 0)
-
-
-_MAX_RETRY_DELAY = 30.0
 #: A halted run lists this many of the files it did not send (the report has all).
 _HALT_LIST_MAX = 50
-#: Log level below DEBUG for dataset dumps (DCMTK's "trace", ``-ll trace``).
-TRACE = 5
 
-
-class _Step(Enum):
-    CONTINUE = 1
-    HALT = 2
-    NO_ASSOCIATION_RECORDED = 3
-
-
-class _Item:
-    """One input: a file (inspected lazily once) or an in-memory dataset.
-
-    ``preset`` is a result decided before the run (a directory ignored, a file
-    a previous report records as sent): it is recorded as is, never sent, and
-    never halts the run. An item with neither ``info``, ``error`` nor
-    ``preset`` was not inspected (an interrupted run's rest).
-    """
-
-    __slots__ = ("data", "dataset", "error", "info", "path", "preset", "verified")
-
-    def __init__(
-        self,
-        path: str,
-        info: sources.FileInfo | None = None,
-        dataset: Dataset | None = None,
-        error: str | None = None,
-        preset: FileResult | None = None,
-    ) -> None:
-        self.path = path
-        self.info = info
-        self.dataset = dataset
-        self.error = error
-        self.preset = preset
-        #: The whole file when :meth:`Sender._prepare` read it (small files):
-        #: sent from memory, so the file is read once.
-        self.data: bytes | None = None
-        self.verified = False
-
-    @property
-    def sop_class_uid(self) -> str:
-        assert self.info is not None
-        return self.info.sop_class_uid
-
-    def open(
-        self,
-        target_ts: str,
-        rewriter: Rewriter | None = None,
-        send: int = 0,
-        conversion: Conversion | None = None,
-    ) -> tuple[sources.DatasetReader | _BytesSource, str]:
-        """The dataset encoded in `target_ts`, and the SOP Instance UID to send.
-
-        With a `rewriter` (dataset rewriting options) the dataset is rewritten
-        first; `send` numbers the send, so retries of one send keep its UIDs.
-        A `conversion` that applies (decompression, deflate level, ``-u``)
-        takes over from the plain path.
-        """
-        assert self.info is not None
-        # The file read by Sender._prepare serves the plain path once; dropped
-        # in every case (a repeat, or rewriting, reads the file again).
-        whole, self.data = self.data, None
-        if conversion is not None and conversion.special(self.info.transfer_syntax, target_ts):
-            return conversion.open(self.info, self.dataset, target_ts, rewriter, send)
-        if rewriter is not None:
-            return rewriter.open(self.info, self.dataset, target_ts, send)
-        if self.dataset is not None:
-            reader = _BytesSource(sources.encode_dataset(self.dataset, target_ts))
-            return reader, self.info.sop_instance_uid
-        return sources.open_dataset(self.info, target_ts, whole), self.info.sop_instance_uid
-
-
-class _BytesSource:
-    """An encoded in-memory dataset exposed like a file reader."""
-
-    def __init__(self, data: bytes) -> None:
-        self.length = len(data)
-        self._stream = io.BytesIO(data)
-
-    def readinto(self, buf: memoryview) -> int:
-        return self._stream.readinto(buf)
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-ResultCallback = Callable[[FileResult], None]
 #: A planned batch: its proposal and its inputs in sending order.
 _Batch = tuple[tuple[PresentationContextRQ, ...], list[_Item]]
 
 
-def inspect_inputs(paths: Iterable[str], read_mode: str) -> list[_Item]:
-    """Inspect every path once (cheaply: the meta header, not the dataset)."""
-    items: list[_Item] = []
-    for path in paths:
-        try:
-            items.append(_Item(path, sources.inspect_file(path, read_mode=read_mode)))
-        except SourceError as exc:
-            items.append(_Item(path, error=exc.reason))
-    return items
-
-
-def dataset_items(datasets: Iterable[Dataset]) -> list[_Item]:
-    """Wrap in-memory pydicom datasets as inputs."""
-    items: list[_Item] = []
-    for index, ds in enumerate(datasets):
-        name = f"<dataset {index}>"
-        try:
-            sop_class, sop_instance, ts = sources.dataset_identity(ds)
-        except SourceError as exc:
-            items.append(_Item(name, error=exc.reason))
-            continue
-        syntax = ts or "1.2.840.10008.1.2.1"
-        info = sources.FileInfo(name, sop_class, sop_instance, syntax, 0, 0, False)
-        items.append(_Item(name, info, dataset=ds))
-    return items
-
-
-class Sender:
+class Sender(FileSender):
     """Runs DCMTK storescu's main loop over a list of inputs.
 
     Parameters
@@ -354,34 +90,16 @@ class Sender:
         on_result: ResultCallback | None = None,
         keep_results: bool = True,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.settings = settings
-        self.options = options
-        self.on_result = on_result
-        self.keep_results = keep_results
-        self.run_result = RunResult()
-        self._assoc: StoreAssociation | None = None
-        self._contexts: tuple[PresentationContextRQ, ...] = ()
+        super().__init__(host, port, settings, options, on_result, keep_results)
         self._static: tuple[PresentationContextRQ, ...] | None = None  # see _plan
-        # The inputs as given, the ones not processed yet, the one being sent
-        # and how many of its results are recorded: what an interrupted run
-        # must still account for.
+        # The inputs as given, the ones not processed yet and the one being
+        # sent: what an interrupted run must still account for (with
+        # FileSender's count of its recorded rows).
         self._source: Iterable[_Item] = ()
         self._rest: Iterator[_Item] = iter(())
         self._current: _Item | None = None
-        self._current_rows = 0
-        self._in_flight: int | None = None
-        self._guard = InterruptGuard()
-        self._rewriter = _rewriter_for(options)
-        self._sends = 0  # numbers each send (a file x --repeat); retries share it
-        self._association = 0  # the number of the association requested last
-        self._next_up: _Item | None = None  # prepared while a response is awaited
         # The last batch found covered by the open association's proposal (_use).
         self._covered: tuple[tuple[PresentationContextRQ, ...], list[_Item]] | None = None
-        #: How a failed association request is logged (a parallel worker that
-        #: can leave its input to the others only warns).
-        self._failure_level = logging.CRITICAL
 
     # ---------------------------------------------------------------- run
 
@@ -432,17 +150,6 @@ class Sender:
                     self._current, self._current_rows = item, 0
             return item
 
-    def _record(self, result: FileResult) -> None:
-        with self._guard:  # the report row and the count go together
-            run = self.run_result
-            if self.keep_results:
-                run.results.append(result)
-            run.counts[result.outcome] = run.counts.get(result.outcome, 0) + 1
-            if self.on_result is not None:
-                self.on_result(result)
-            self._current_rows += 1
-            self._in_flight = None
-
     def _skip(self, item: _Item, reason: str) -> None:
         """Record an input the run does not send (``repeat`` rows unless invalid)."""
         if item.preset is not None:
@@ -491,16 +198,6 @@ class Sender:
         self._stop_inspecting()
         for rest in self._rest:  # unguarded: a second Ctrl-C ends this too
             self._skip(rest, reason)
-
-    def _result(self, item: _Item, outcome: Outcome, **fields: object) -> FileResult:
-        result = FileResult(item.path, outcome)
-        if item.info is not None:
-            result.sop_class_uid = item.info.sop_class_uid
-            result.sop_instance_uid = item.info.sop_instance_uid
-            result.file_transfer_syntax = item.info.transfer_syntax
-        for key, value in fields.items():
-            setattr(result, key, value)
-        return result
 
     def _spec(self) -> ProposalSpec:
         """What the run proposes (see :mod:`storescu.protocol.planning`)."""
@@ -700,378 +397,3 @@ class Sender:
             listed += 1
         if listed > _HALT_LIST_MAX:
             log.warning("  ... and %d more (see --report)", listed - _HALT_LIST_MAX)
-
-    def _associate(self, contexts: tuple[PresentationContextRQ, ...]) -> bool:
-        """Open an association, retrying transient failures (``--retry``)."""
-        retries = self.options.retries
-        delay = self.options.retry_delay
-        for attempt in range(retries + 1):
-            transient = self._associate_once(contexts)
-            if transient is None:
-                return True
-            if not transient or attempt == retries:
-                return False
-            log.warning(
-                "Retrying the association in %.1f s (retry %d of %d)", delay, attempt + 1, retries
-            )
-            self._sleep(delay)
-            delay = min(delay * 2, _MAX_RETRY_DELAY)
-        return False
-
-    def _associate_once(self, contexts: tuple[PresentationContextRQ, ...]) -> bool | None:
-        """One association request: None on success, else whether the failure is transient."""
-        run = self.run_result
-        self._association = self._number_association()
-        log.info("Requesting Association")
-        if self.options.show_contexts:
-            _log_proposal(contexts)
-        try:
-            self._assoc = StoreAssociation.open(
-                self.host, self.port, contexts, self.settings, self.options.family
-            )
-        except AssociationRejected as exc:
-            log.log(self._failure_level, "%s", exc)
-            run.fatal = "association rejected"
-            return exc.transient
-        except NegotiationError as exc:
-            log.log(self._failure_level, "%s", exc)
-            run.fatal = str(exc)
-            return False
-        except (AssociationError, TransportError, TimeoutError_) as exc:
-            log.log(self._failure_level, "Association Request Failed: %s", exc)
-            run.fatal = f"association request failed: {exc}"
-            # Refused, reset, timed out or aborted before any store: worth a retry.
-            return True
-        run.fatal = None
-        assoc = self._assoc
-        log.info("Association Accepted (Max Send PDV: %d)", assoc.max_fragment)
-        if self.options.show_contexts:
-            _log_accepted(assoc)
-        return None
-
-    def _number_association(self) -> int:
-        """Count an association request; return its number (1, 2... in the run)."""
-        self.run_result.associations += 1
-        return self.run_result.associations
-
-    def _prepare(self, item: _Item) -> None:
-        """Finish inspecting `item` just before it is sent (see :func:`sources.verify_file`).
-
-        The truncation check left out when the input was read ahead for
-        planning; a small file is read whole here and sent from memory.
-        Called for the next input while the peer stores the current one.
-        """
-        info = item.info
-        if info is None or item.verified or item.dataset is not None:
-            return
-        item.verified = True
-        try:
-            item.info, item.data = sources.verify_file(info, read_mode=self.options.read_mode)
-        except SourceError as exc:
-            item.info, item.data, item.error = None, None, exc.reason
-
-    def _prepare_next(self) -> None:
-        """While a response is awaited: prepare the input sent next."""
-        item = self._next_up
-        if item is not None:
-            self._prepare(item)
-
-    def _send_item(self, item: _Item) -> _Step:
-        """Send one input (``repeat`` times) and say how the run goes on."""
-        halt = self.options.halt
-        self._prepare(item)
-        if item.preset is not None:
-            self._record(item.preset)
-            return _Step.CONTINUE
-        if item.info is None:
-            log.error("Bad DICOM file: %s: %s", item.path, item.error)
-            self._record(self._result(item, Outcome.SKIPPED_INVALID, error=item.error))
-            return _Step.HALT if halt else _Step.CONTINUE
-        for repeat in range(self.options.repeat):
-            self._sends += 1
-            result = self._send_with_retries(item)
-            if result is None:
-                # Account for the repeats of this item that will not happen.
-                for _ in range(repeat, self.options.repeat):
-                    self._record(self._result(item, Outcome.NOT_SENT, error="association failed"))
-                return _Step.NO_ASSOCIATION_RECORDED
-            self._record(result)
-            if not result.outcome.stored and halt:
-                return _Step.HALT
-        return _Step.CONTINUE
-
-    def _send_with_retries(self, item: _Item) -> FileResult | None:
-        """One send of ``item``, retried per ``--retry``; None when no association could be had.
-
-        Retried: A7xx (out of resources) and a store whose request never got
-        out completely (the peer cannot have stored it). A store whose outcome
-        is unknown (the association died while awaiting the response) is
-        resent only with ``resend_unknown``, and the result says so.
-        """
-        retries = self.options.retries
-        delay = self.options.retry_delay
-        resent_unknown = False
-        attempts = 0
-        while True:
-            if self._assoc is None and not self._associate(self._contexts):
-                return None
-            attempts += 1
-            result, retryable = self._attempt(item)
-            result.attempts = attempts
-            if resent_unknown:
-                result.resent_after_unknown = True
-            if not retryable or attempts > retries:
-                self._note_failure(result)
-                return result
-            if result.outcome is Outcome.FAILED_OUTCOME_UNKNOWN:
-                if not self.options.resend_unknown:
-                    self._note_failure(result)
-                    return result
-                resent_unknown = True
-            log.warning(
-                "Retrying %s in %.1f s (retry %d of %d): %s",
-                item.path,
-                delay,
-                attempts,
-                retries,
-                result.error,
-            )
-            self._sleep(delay)
-            delay = min(delay * 2, _MAX_RETRY_DELAY)
-
-    def _note_failure(self, result: FileResult) -> None:
-        if result.outcome is Outcome.FAILED_STATUS and result.status is not None:
-            self.run_result.halted_on_status = result.status
-        elif result.network_failure:
-            self.run_result.network_failure = True
-
-    def _attempt(self, item: _Item) -> tuple[FileResult, bool]:
-        """One C-STORE of ``item``; returns its result and whether a retry may help."""
-        assoc = self._assoc
-        assert assoc is not None and item.info is not None
-        info = item.info
-        association = self._association
-        started = time.perf_counter()
-        # Checked once: the arguments of the messages below (names looked up in
-        # tables) would otherwise be computed for every file at any log level.
-        verbose = log.isEnabledFor(logging.INFO)
-        if verbose:
-            log.info("Sending file: %s", item.path)
-        if log.isEnabledFor(TRACE):
-            _trace_dataset(item)
-        context = assoc.accepted.select(
-            info.sop_class_uid, info.transfer_syntax, self.options.propose == "deflated"
-        )
-        if context is None:
-            item.data = None  # not sent: its file's bytes need not wait for the window's end
-            modality = modality_of(info.sop_class_uid)
-            message = f"No presentation context for: ({modality}) {info.sop_class_uid}"
-            log.error("%s (file %s)", message, item.path)  # name the file (RELIABILITY)
-            if not any(c.abstract_syntax == info.sop_class_uid for c in self._contexts):
-                log.info(
-                    "  (its SOP class was not proposed: -R or +fc propose the inputs' classes)"
-                )
-            return self._result(
-                item, Outcome.NOT_SENT, error=message, association=association
-            ), False
-        target = context.transfer_syntax
-        try:
-            reader, instance = item.open(
-                target, self._rewriter, self._sends, self.options.conversion
-            )
-        except ConversionError as exc:
-            accepted = assoc.accepted.syntaxes_for(info.sop_class_uid)
-            message = (
-                f"cannot send {item.path}: "
-                f"{exc}; the peer accepted {sop_class_name(info.sop_class_uid)} only as "
-                + ", ".join(f"'{transfer_syntax_name(ts)}'" for ts in accepted)
-            )
-            log.error("%s", message)
-            return self._result(
-                item,
-                Outcome.NOT_SENT,
-                error=message,
-                network_transfer_syntax=target,
-                association=association,
-            ), False
-        except RewriteError as exc:
-            message = f"cannot send {item.path}: {exc}"
-            log.error("%s", message)
-            return self._result(
-                item, Outcome.NOT_SENT, error=message, association=association
-            ), False
-        except SourceError as exc:
-            log.error("Bad DICOM file: %s: %s", item.path, exc.reason)
-            return self._result(item, Outcome.SKIPPED_INVALID, error=exc.reason), False
-        message_id = assoc.next_message_id()
-        self._in_flight = message_id  # until its result is recorded (see _interrupted)
-        if verbose:
-            log.info(
-                "Converting transfer syntax: %s -> %s",
-                transfer_syntax_name(info.transfer_syntax),
-                transfer_syntax_name(target),
-            )
-            log.info(
-                "Sending Store Request (MsgID %d, %s)", message_id, modality_of(info.sop_class_uid)
-            )
-        base: dict[str, object] = {
-            "network_transfer_syntax": target,
-            "bytes": reader.length,
-            "association": association,
-            "message_id": message_id,
-        }
-        if instance != info.sop_instance_uid:
-            base["sop_instance_uid"] = instance
-            base["original_sop_instance_uid"] = info.sop_instance_uid
-        try:
-            response = assoc.send_store(
-                context, info.sop_class_uid, instance, reader, message_id, self._prepare_next
-            )
-        except StorescuError as exc:
-            self._assoc = None
-            seconds = time.perf_counter() - started
-            if assoc.request_complete:
-                # The whole request went out: the peer may have stored it.
-                log.error("Store SCU Failed: %s: %s", item.path, exc)
-                outcome = Outcome.FAILED_OUTCOME_UNKNOWN
-            else:
-                # The message never completed (PS3.7 8.1: a dataset ends with
-                # its last fragment), so the peer cannot have stored it.
-                log.error(
-                    "Store SCU Failed before the request was complete: %s: %s", item.path, exc
-                )
-                outcome = Outcome.NOT_SENT
-            result = self._result(
-                item, outcome, error=str(exc), seconds=seconds, network_failure=True, **base
-            )
-            return result, True
-        finally:
-            reader.close()
-        status = response.status
-        for warning in response.warnings:
-            log.warning("%s: %s", item.path, warning)  # name the file (RELIABILITY row 32)
-        if verbose:
-            log.info("Received Store Response (%s)", status.text)
-        detail = {
-            "status": status.code,
-            "status_text": status.text,
-            "seconds": time.perf_counter() - started,
-        }
-        comment = f", Error Comment: {response.error_comment}" if response.error_comment else ""
-        if status.is_failure:
-            error = f"status {status.hex} ({status.text}){comment}"
-            log.error("Store Failed, file: %s: %s", item.path, error)
-            result = self._result(item, Outcome.FAILED_STATUS, error=error, **base, **detail)
-            # PS3.4 B.2.3: A7xx "out of resources" is the transient failure.
-            return result, status.code & 0xFF00 == 0xA700
-        if status.is_warning:
-            log.warning(
-                "Store Warning, file: %s: status %s (%s)%s",
-                item.path,
-                status.hex,
-                status.text,
-                comment,
-            )
-            return self._result(item, Outcome.SENT_WITH_WARNING, **base, **detail), False
-        return self._result(item, Outcome.SENT, **base, **detail), False
-
-    def _sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-    def _end_association(self) -> None:
-        assoc = self._assoc
-        if assoc is None:
-            return
-        self._assoc = None
-        if self.options.abort_at_end:
-            log.info("Aborting Association")
-            assoc.abort()
-            return
-        log.info("Releasing Association")
-        try:
-            assoc.release()
-        except StorescuError as exc:
-            log.error("Association Release Failed: %s", exc)
-
-
-def make_sender(
-    host: str,
-    port: int,
-    settings: AssociationSettings,
-    options: SendOptions,
-    on_result: ResultCallback | None = None,
-    keep_results: bool = True,
-) -> Sender:
-    """The sender for `options`: a :class:`Sender`, or a parallel one for ``parallel`` > 1.
-
-    Parameters are those of :class:`Sender`; see :mod:`storescu.run.parallel` for
-    what running several associations at once keeps and changes.
-    """
-    if options.parallel > 1:
-        from storescu.run.parallel import ParallelSender  # threads: only when asked
-
-        return ParallelSender(host, port, settings, options, on_result, keep_results)
-    return Sender(host, port, settings, options, on_result, keep_results)
-
-
-def preset_item(result: FileResult) -> _Item:
-    """An input whose result is decided before the run: recorded as is, never sent.
-
-    For a directory ignored without ``+sd`` or a file a previous report
-    records as sent (``--skip-sent``).
-    """
-    return _Item(result.path, preset=result)
-
-
-def _rewriter_for(options: SendOptions) -> Rewriter | None:
-    """The run's dataset rewriter, or None (then the rewriting code is never imported)."""
-    if options.rewrite is None or not options.rewrite.active:
-        return None
-    from storescu.dataset.rewrite import Rewriter
-
-    return Rewriter(options.rewrite)
-
-
-def _log_proposal(contexts: Sequence[PresentationContextRQ]) -> None:
-    """+v: the proposed presentation contexts, one block per context."""
-    log.info("Proposed Presentation Contexts:")
-    for ctx in contexts:
-        log.info("  Context ID:        %d (Proposed)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Proposed Transfer Syntax(es):")
-        for ts in ctx.transfer_syntaxes:
-            log.info("      =%s", transfer_syntax_name(ts))
-
-
-def _log_accepted(assoc: StoreAssociation) -> None:
-    """+v: what the peer accepted, and its implementation."""
-    uid, version = assoc.peer_implementation
-    log.info("Their Implementation Class UID:    %s", uid)
-    log.info("Their Implementation Version Name: %s", version)
-    log.info("Their Max PDU Receive Size:  %d", assoc.peer_max_pdu)
-    log.info("Accepted Presentation Contexts:")
-    for ctx in assoc.accepted.contexts:
-        log.info("  Context ID:        %d (Accepted)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Accepted Transfer Syntax: =%s", transfer_syntax_name(ctx.transfer_syntax))
-
-
-def _trace_dataset(item: _Item) -> None:
-    """``-ll trace``: dump the dataset (without pixel data) with tag names.
-
-    Names come from pydicom's dictionary plus the ``DCMDICTPATH`` files.
-    """
-    from storescu.dataset.dictionary import ensure_loaded
-
-    ensure_loaded()
-    try:
-        if item.dataset is not None:
-            dataset: object = item.dataset
-        else:
-            import pydicom
-
-            dataset = pydicom.dcmread(item.path, stop_before_pixels=True, force=True)
-    except Exception as exc:  # a dump is best effort; sending goes on
-        log.log(TRACE, "cannot dump %s: %s", item.path, exc)
-        return
-    log.log(TRACE, "Dataset of %s:\n%s", item.path, dataset)

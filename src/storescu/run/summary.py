@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Final, TextIO
 
-from storescu.run.sender import FileResult, Outcome
+from storescu.run.results import FileResult, Outcome
 
 __all__ = ["ProgressBar", "Tally", "format_size", "summary_line"]
 

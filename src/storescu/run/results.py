@@ -1,0 +1,105 @@
+"""What a run reports: an outcome per input, a row per send, the run's totals.
+
+Every input ends with exactly one :class:`FileResult` per attempted send
+(``--repeat`` sends a file several times), whatever happened; the
+:class:`Outcome` categories are RELIABILITY.md's. :class:`RunResult` holds
+the rows (or only their counts, for runs over millions of files) and what
+ended the run, from which the command line chooses its exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+from storescu.kernel.records import dataclass, field
+
+__all__ = ["FileResult", "Outcome", "ResultCallback", "RunResult"]
+
+
+class Outcome(Enum):
+    """What happened to one input (the categories of RELIABILITY.md)."""
+
+    SENT = "sent"
+    SENT_WITH_WARNING = "sent-with-warning"
+    FAILED_STATUS = "failed-status"
+    FAILED_OUTCOME_UNKNOWN = "failed-outcome-unknown"
+    NOT_SENT = "not-sent"
+    SKIPPED_INVALID = "skipped-invalid-file"
+    #: Not one of RELIABILITY.md's categories but a refinement of "not sent":
+    #: ``--skip-sent`` found it stored in a previous run's report.
+    SKIPPED_ALREADY_SENT = "skipped-already-sent"
+
+    @property
+    def stored(self) -> bool:
+        """True when the peer confirmed it stored the instance (for
+        skipped-already-sent: in the run whose report ``--skip-sent`` read)."""
+        return self in (Outcome.SENT, Outcome.SENT_WITH_WARNING, Outcome.SKIPPED_ALREADY_SENT)
+
+
+@dataclass(slots=True)
+class FileResult:
+    """The outcome of one input (one row of the per-file report)."""
+
+    path: str
+    outcome: Outcome
+    sop_class_uid: str | None = None
+    #: The SOP Instance UID sent (after rewriting, see ``original_sop_instance_uid``).
+    sop_instance_uid: str | None = None
+    #: The input's own SOP Instance UID when rewriting sent another one (``+II``...).
+    original_sop_instance_uid: str | None = None
+    file_transfer_syntax: str | None = None
+    network_transfer_syntax: str | None = None
+    bytes: int = 0
+    association: int | None = None
+    message_id: int | None = None
+    status: int | None = None
+    status_text: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    #: How many times this send was tried (``--retry``).
+    attempts: int = 1
+    #: True when an earlier try ended with an unknown outcome and it was resent.
+    resent_after_unknown: bool = False
+    #: True when the failure was a lost association or a timeout.
+    network_failure: bool = False
+
+
+@dataclass(slots=True)
+class RunResult:
+    """Everything a caller needs to report a run and choose an exit code."""
+
+    results: list[FileResult] = field(default_factory=list)
+    #: Set when the run could not start or the association failed before any
+    #: store (rejected, refused, no acceptable context...).
+    fatal: str | None = None
+    #: The failure status that halted the run (halt mode), if any.
+    halted_on_status: int | None = None
+    #: True when an association was lost (abort, timeout) while storing.
+    network_failure: bool = False
+    halted: bool = False
+    seconds: float = 0.0
+    associations: int = 0
+    #: True when the run was interrupted (KeyboardInterrupt); every input
+    #: not processed is still recorded, as not-sent.
+    interrupted: bool = False
+    #: How many results each outcome has; kept even when ``results`` is not
+    #: (``Sender(keep_results=False)``, for runs over millions of files).
+    counts: dict[Outcome, int] = field(default_factory=dict)
+
+    @property
+    def all_stored(self) -> bool:
+        """True when every result is sent, sent-with-warning or skipped-already-sent."""
+        return (
+            self.fatal is None
+            and not self.interrupted
+            and all(n == 0 or outcome.stored for outcome, n in self.counts.items())
+        )
+
+    def count(self, outcome: Outcome) -> int:
+        """How many results have ``outcome``."""
+        return self.counts.get(outcome, 0)
+
+
+#: Called with each result as soon as it is known (progress, reports).
+ResultCallback = Callable[[FileResult], None]
