@@ -41,7 +41,7 @@ _EXPORTS = {
     "TlsOptions": "storescu.net.tls",
     "InputOptions": "storescu.run.inputs",
     "ReportWriter": "storescu.run.report",
-    "RewriteOptions": "storescu.dataset.rewrite",
+    "RewriteOptions": "storescu.dataset.rewriteopts",
     "Conversion": "storescu.dataset.conversion",
     "load_profile": "storescu.run.asconfig",
 }
@@ -70,7 +70,7 @@ __all__ = [
 if TYPE_CHECKING:
     from storescu.api import echo, send_datasets, send_files
     from storescu.dataset.conversion import Conversion
-    from storescu.dataset.rewrite import RewriteOptions
+    from storescu.dataset.rewriteopts import RewriteOptions
     from storescu.net.client import AssociationSettings, StoreAssociation
     from storescu.net.tls import TlsOptions
     from storescu.protocol.status import Status

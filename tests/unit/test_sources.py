@@ -27,7 +27,7 @@ from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filereader import read_dataset, read_sequence
 
-from storescu.dataset import inspection, readers, sources
+from storescu.dataset import inspection, readers
 from storescu.dataset.inspection import FileInfo, can_convert, inspect_file
 from storescu.dataset.sources import (
     build_file_meta,
@@ -572,14 +572,6 @@ def test_fast_path_does_not_import_pydicom() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
-
-
-def test_sources_re_exports_the_lower_modules() -> None:
-    """Callers of storescu.dataset.sources get the very objects of inspection and readers."""
-    for module in (inspection, readers):
-        for name in module.__all__:
-            assert getattr(sources, name) is getattr(module, name), name
-    assert set(inspection.__all__) | set(readers.__all__) <= set(sources.__all__)
 
 
 def test_memory_reader() -> None:

@@ -19,7 +19,7 @@ from storescu.cli.parser import parse_args
 from storescu.kernel.errors import UsageError
 
 if TYPE_CHECKING:
-    from storescu.dataset.rewrite import RewriteOptions
+    from storescu.dataset.rewriteopts import RewriteOptions
 
 TRACE = 5
 _LEVELS = {
@@ -105,7 +105,7 @@ def rewrite_options(options: Options) -> RewriteOptions | None:
         if options.uid_root is not None:
             logging.getLogger("storescu").warning("--uid-root has no effect without +II")
         return None
-    from storescu.dataset.rewrite import RewriteOptions
+    from storescu.dataset.rewriteopts import RewriteOptions
 
     extra: dict[str, Any] = dict(given)
     if options.uid_root is not None:

@@ -19,7 +19,7 @@ from storescu.kernel.constants import (
 )
 
 if TYPE_CHECKING:
-    from storescu.dataset.rewrite import Override
+    from storescu.dataset.rewriteopts import Override
 
 __all__ = ["InfoRequest", "Options", "ParseResult"]
 

@@ -1,6 +1,6 @@
 """Conversions beyond the plain path: decompression, deflate level, old VRs.
 
-The sender's plain path (:meth:`storescu.run.sender._Item.open`) streams a file
+The sender's plain path (:meth:`storescu.run.items._Item.open`) streams a file
 in its own syntax or converts between the uncompressed syntaxes. This module
 takes over when the run asks for more (:meth:`Conversion.special`):
 

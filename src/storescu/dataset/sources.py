@@ -13,9 +13,6 @@ negotiated transfer syntax is the file's own. Only when the dataset must be
 re-encoded does :mod:`storescu.dataset.transcode` (and with it pydicom) get
 imported, which is why that import is inside the function: the plain path
 never pays for it.
-
-The names of the two lower modules are re-exported here, so existing callers
-of ``storescu.dataset.sources`` keep working.
 """
 
 from __future__ import annotations
@@ -25,12 +22,9 @@ from typing import TYPE_CHECKING
 
 from storescu.dataset.inspection import (
     _PREAMBLE_LEN,
-    CONVERTIBLE_SYNTAXES,
     FileInfo,
     _check_ascii,
     can_convert,
-    inspect_file,
-    verify_file,
 )
 from storescu.dataset.readers import DatasetReader, FileDatasetReader, MemoryDatasetReader
 from storescu.kernel.constants import (
@@ -44,20 +38,7 @@ from storescu.kernel.errors import ConversionError, InvalidFileError
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-__all__ = [
-    "CONVERTIBLE_SYNTAXES",
-    "DatasetReader",
-    "FileDatasetReader",
-    "FileInfo",
-    "MemoryDatasetReader",
-    "build_file_meta",
-    "can_convert",
-    "dataset_identity",
-    "encode_dataset",
-    "inspect_file",
-    "open_dataset",
-    "verify_file",
-]
+__all__ = ["build_file_meta", "dataset_identity", "encode_dataset", "open_dataset"]
 
 
 def open_dataset(info: FileInfo, target_ts: str, whole: bytes | None = None) -> DatasetReader:

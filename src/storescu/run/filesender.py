@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from storescu.dataset import sources
+from storescu.dataset import inspection
 from storescu.kernel.constants import modality_of, sop_class_name, transfer_syntax_name
 from storescu.kernel.errors import (
     AssociationError,
@@ -192,7 +192,7 @@ class FileSender:
     # ---------------------------------------------------------- one input
 
     def _prepare(self, item: _Item) -> None:
-        """Finish inspecting `item` just before it is sent (see :func:`sources.verify_file`).
+        """Finish inspecting `item` just before it is sent (see :func:`.inspection.verify_file`).
 
         The truncation check left out when the input was read ahead for
         planning; a small file is read whole here and sent from memory.
@@ -203,7 +203,7 @@ class FileSender:
             return
         item.verified = True
         try:
-            item.info, item.data = sources.verify_file(info, read_mode=self.options.read_mode)
+            item.info, item.data = inspection.verify_file(info, read_mode=self.options.read_mode)
         except SourceError as exc:
             item.info, item.data, item.error = None, None, exc.reason
 

@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from storescu.dataset import sources
+from storescu.dataset import inspection, readers, sources
 from storescu.kernel.errors import SourceError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class _Item:
     def __init__(
         self,
         path: str,
-        info: sources.FileInfo | None = None,
+        info: inspection.FileInfo | None = None,
         dataset: Dataset | None = None,
         error: str | None = None,
         preset: FileResult | None = None,
@@ -105,7 +105,7 @@ class _BytesSource:
 
 
 #: What :meth:`_Item.open` gives to read the encoded dataset from.
-Reader = sources.DatasetReader | _BytesSource
+Reader = readers.DatasetReader | _BytesSource
 
 
 def inspect_inputs(paths: Iterable[str], read_mode: str) -> list[_Item]:
@@ -113,7 +113,7 @@ def inspect_inputs(paths: Iterable[str], read_mode: str) -> list[_Item]:
     items: list[_Item] = []
     for path in paths:
         try:
-            items.append(_Item(path, sources.inspect_file(path, read_mode=read_mode)))
+            items.append(_Item(path, inspection.inspect_file(path, read_mode=read_mode)))
         except SourceError as exc:
             items.append(_Item(path, error=exc.reason))
     return items
@@ -130,7 +130,7 @@ def dataset_items(datasets: Iterable[Dataset]) -> list[_Item]:
             items.append(_Item(name, error=exc.reason))
             continue
         syntax = ts or "1.2.840.10008.1.2.1"
-        info = sources.FileInfo(name, sop_class, sop_instance, syntax, 0, 0, False)
+        info = inspection.FileInfo(name, sop_class, sop_instance, syntax, 0, 0, False)
         items.append(_Item(name, info, dataset=ds))
     return items
 

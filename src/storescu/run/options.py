@@ -13,7 +13,7 @@ from storescu.dataset.conversion import Conversion
 from storescu.kernel.records import dataclass, field
 
 if TYPE_CHECKING:
-    from storescu.dataset.rewrite import RewriteOptions
+    from storescu.dataset.rewriteopts import RewriteOptions
     from storescu.run.asconfig import Profile
 
 __all__ = ["SendOptions"]

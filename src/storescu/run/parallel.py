@@ -72,7 +72,7 @@ from storescu.run.filesender import _Step
 from storescu.run.sender import Sender
 
 if TYPE_CHECKING:
-    from storescu.dataset.rewrite import Identity, Inventor
+    from storescu.dataset.identity import Identity, Inventor
     from storescu.net.client import AssociationSettings
     from storescu.protocol.pdu import PresentationContextRQ
     from storescu.run.items import _Item
@@ -240,7 +240,7 @@ class _IdentityTurns:
 
 def _turn_inventor(turns: _IdentityTurns, worker: _Worker) -> Inventor:
     """An Inventor for `worker`'s rewriter that takes its turn before each identity."""
-    from storescu.dataset.rewrite import Inventor
+    from storescu.dataset.identity import Inventor
 
     class _TurnInventor(Inventor):
         def __init__(self) -> None:  # the counters live in the shared inventor
