@@ -5,7 +5,7 @@
     python -m tests.fuzz --target scp_request --seconds 60
 
 The targets and their seeds are in tests/faults/targets.py (the CI runs the same
-targets briefly in tests/unit/test_peer_input_properties.py). The time is shared
+targets briefly in tests/unit/protocol/test_peer_input_properties.py). The time is shared
 between the targets, round robin. At the end it prints how many inputs each
 target ran and every finding (an exception other than the protocol errors a
 target allows, or a broken property); failing inputs are written to

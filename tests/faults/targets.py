@@ -7,7 +7,7 @@ error (:class:`~storescu.kernel.errors.RemoteProtocolError`, or the association-
 exception, never an allocation beyond the bounds. A finding is any other
 exception, or an ``AssertionError`` from a broken property.
 
-Used by the hypothesis tests (tests/unit/test_peer_input_properties.py, CI size)
+Used by the hypothesis tests (tests/unit/protocol/test_peer_input_properties.py, CI size)
 and the long run (``python -m tests.fuzz``, hypothesis or atheris). The
 ``seeds`` give each target valid inputs to start from (and mutate).
 """

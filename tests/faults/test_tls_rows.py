@@ -2,7 +2,7 @@
 
 The TLS behaviour itself is covered in depth by tests/interop/test_tls.py (DCMTK
 storescp +tls, Orthanc, our SCP), tests/integration/test_tls.py (in-process) and
-tests/unit/test_tls.py (messages, DER labels, passwords, prompts); the table in
+tests/unit/net/test_tls.py (messages, DER labels, passwords, prompts); the table in
 tests/faults/README.md maps each row to those tests. Here each row runs the CLI
 once more against the project's SCP over TLS (in this process), with --report, to
 check what those tests do not: every input accounted for, bounded time and memory,

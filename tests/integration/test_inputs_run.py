@@ -241,7 +241,7 @@ def test_file_list_from_stdin(
 
 
 def test_dicomdir_with_unsafe_references(tmp_path: Path, scp: StoreSCP) -> None:
-    from tests.unit.test_inputs import _dicomdir
+    from tests.unit.run.test_inputs import _dicomdir
 
     media = tmp_path / "media"
     write_instance(media / "DIR" / "IMG1", 1)

@@ -140,7 +140,7 @@ def test_unconvertible_file_is_refused_before_inventing(scp: StoreSCP) -> None:
     """A compressed file on an uncompressed context (-fs: its own syntax is not
     proposed; lossy JPEG 2000 is not decompressed without +dly) is refused
     before the counters move: the next file is still image 0.
-    (Rewriting in a compressed file's own syntax: tests/unit/test_rewrite.py.)"""
+    (Rewriting in a compressed file's own syntax: tests/unit/dataset/test_rewrite.py.)"""
     code, err = _cli("-v", "--no-halt", "-fs", "+II", "127.0.0.1", str(scp.port), JPEG2000, CT)
     assert code == 3, err
     assert "cannot convert from 'JPEG 2000'" in err

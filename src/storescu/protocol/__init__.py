@@ -9,5 +9,5 @@ the connection object), PS3.7 DIMSE (:mod:`~storescu.protocol.dimse` command set
 
 Imports only the standard library's pure modules and :mod:`storescu.kernel`: no
 socket, ssl, select, threading, asyncio, time, logging, pydicom or file access
-(import-linter contracts in ``pyproject.toml``, and tests/unit/test_core_imports.py).
+(import-linter contracts in ``pyproject.toml``, and tests/unit/protocol/test_core_imports.py).
 """

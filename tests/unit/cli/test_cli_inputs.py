@@ -13,7 +13,7 @@ from storescu.cli.options import Options
 from storescu.cli.parser import parse_args
 from storescu.kernel.errors import UsageError
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 NEW_OPTIONS = ("--file-list", "--report", "--skip-sent", "--progress", "--no-progress")
 
 
