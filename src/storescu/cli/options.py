@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections import deque
 from collections.abc import Sequence
 from functools import lru_cache
@@ -46,7 +45,6 @@ from storescu.kernel.constants import (
     MIN_MAX_PDU,
 )
 from storescu.kernel.errors import UsageError
-from storescu.kernel.version import __version__
 
 if TYPE_CHECKING:
     import argparse
@@ -54,6 +52,7 @@ if TYPE_CHECKING:
     from storescu.dataset.rewrite import Override
 
 __all__ = [
+    "COMPLETION_SHELLS",
     "EXIT_CODES_TEXT",
     "LOG_LEVELS",
     "OPTION_TABLE",
@@ -69,6 +68,8 @@ __all__ = [
 ]
 
 LOG_LEVELS: Final = ("fatal", "error", "warn", "info", "debug", "trace")
+#: ``--completion SHELL`` (storescu.cli.completion writes the scripts).
+COMPLETION_SHELLS: Final = ("bash", "zsh")
 
 #: PS3.5 6.2: an AE title is at most 16 characters of the default repertoire.
 _MAX_AE_TITLE: Final = 16
@@ -222,11 +223,17 @@ _FIELDS: Final = frozenset(_FIELD_ORDER)
 
 
 class InfoRequest:
-    """``--help``, ``--version``, ``+ph`` or ``+cc`` (or no arguments): print ``text``, exit 0."""
+    """``--help``, ``--version``, ``--completion``, ``+ph`` or ``+cc`` (or no arguments).
+
+    Print ``text``, exit 0. For ``completion``, ``text`` names the shell and
+    :func:`storescu.cli.main.main` prints that shell's script.
+    """
 
     __slots__ = ("kind", "text")
 
-    def __init__(self, kind: Literal["help", "version", "profiles", "ciphers"], text: str) -> None:
+    def __init__(
+        self, kind: Literal["help", "version", "completion", "profiles", "ciphers"], text: str
+    ) -> None:
         self.kind = kind
         self.text = text
 
@@ -386,6 +393,13 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
         "",
         _O("-h", "--help", "show this help and exit"),
         _O(None, "--version", "show version information and exit"),
+        _O(
+            None,
+            "--completion",
+            "print the shell completion script and exit",
+            args=("SHELL",),
+            arg_help="SHELL: bash, zsh",
+        ),
         _O(None, "--arguments", "print the arguments after @file expansion", "print_arguments"),
         _O("-q", "--quiet", "report fatal errors only", "log_level", "fatal"),
         _O("-v", "--verbose", "report what is being done", "log_level", "info"),
@@ -1398,6 +1412,11 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
         return InfoRequest("help", help_text())
     if "--version" in used:
         return InfoRequest("version", version_text())
+    if "--completion" in used:
+        occ = [o for o in occurrences if o.spec.long == "--completion"][-1]
+        if occ.values[0] not in COMPLETION_SHELLS:
+            raise _bad(occ, occ.values[0], "expected one of " + ", ".join(COMPLETION_SHELLS))
+        return InfoRequest("completion", occ.values[0])  # main() prints its script
     if used & {"--list-profiles", "--list-ciphers"}:
         from storescu.net import tls  # imports ssl: only when asked
 
@@ -1562,17 +1581,7 @@ def help_text() -> str:
 
 
 def version_text() -> str:
-    """The ``--version`` text: our version, then Python's and pydicom's."""
-    try:
-        # Imported here only: pydicom is slow to import and --version is rare.
-        import pydicom
+    """The ``--version`` text: ours, Python's, pydicom's, then the optional libraries."""
+    from storescu.cli.versioninfo import version_text as text
 
-        pydicom_version = str(pydicom.__version__)
-    except ImportError:
-        pydicom_version = "not installed"
-    python_version = sys.version.split()[0]
-    return (
-        f"storescu {__version__} (Python re-implementation of DCMTK storescu)\n"
-        f"Python {python_version}\n"
-        f"pydicom {pydicom_version}\n"
-    )
+    return text()
