@@ -5,8 +5,10 @@
 #
 # On a fresh Debian machine it installs what is missing (Debian packages dcmtk and
 # orthanc for the interop peers, python3-venv), creates .venv, installs the project
-# with its test extras, then runs ruff, mypy, lint-imports (the layering contracts
-# in pyproject.toml) and the whole pytest suite (unit and interop). Every step runs even if an earlier one failed; the exit status is
+# with its test and docs extras, then runs ruff, mypy, lint-imports (the layering contracts
+# in pyproject.toml), the docs build (Sphinx, warnings as errors), a check that the
+# generated man pages and completion scripts are current, and the whole pytest suite
+# (unit, interop, and tests/docs, which also builds and installs the wheel). Every step runs even if an earlier one failed; the exit status is
 # non-zero if any failed (pytest's 5, "no tests collected", counts as a failure).
 #
 # Environment: PYTHON (interpreter for the venv, default python3);
@@ -34,7 +36,8 @@ as_root() {
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
-for pkg in dcmtk orthanc; do
+# zsh and man-db: tests/docs drives zsh's completion and renders the man pages.
+for pkg in dcmtk orthanc zsh man-db; do
     installed "$pkg" || missing+=("$pkg")
 done
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
@@ -52,7 +55,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         "${missing[@]}"
 fi
-for exe in /usr/bin/storescp /usr/bin/storescu /usr/bin/dcmconv /usr/sbin/Orthanc; do
+for exe in /usr/bin/storescp /usr/bin/storescu /usr/bin/dcmconv /usr/sbin/Orthanc /usr/bin/zsh \
+    /usr/bin/man; do
     [ -x "$exe" ] || { echo "$exe missing after installing dcmtk/orthanc" >&2; exit 1; }
 done
 
@@ -61,8 +65,12 @@ if [ ! -x .venv/bin/python ]; then
     log "creating .venv with $PYTHON ($("$PYTHON" --version 2>&1))"
     "$PYTHON" -m venv .venv
 fi
-log "installing the project and its test dependencies into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+log "installing the project and its test and docs dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
+# pynetdicom (a test peer) installs a console script named storescu too, and the
+# package installed last owns the name: install ours again, last, without deps.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+    --no-build-isolation -e .
 
 # --- checks -------------------------------------------------------------------------
 failed=()
@@ -79,9 +87,14 @@ run() {
     fi
 }
 
-run ruff .venv/bin/ruff check src tests bench
+run ruff .venv/bin/ruff check src tests bench docs
 run mypy .venv/bin/mypy
 run lint-imports .venv/bin/lint-imports
+run docs .venv/bin/sphinx-build -W --keep-going -n -E -q -b html docs build/docs/html
+if [[ " ${failed[*]-} " != *" docs "* ]]; then
+    export STORESCU_DOCS_HTML=$PWD/build/docs/html  # tests/docs reads it instead of rebuilding
+fi
+run generated .venv/bin/python -m storescu.cli.generated --check
 run pytest .venv/bin/python -m pytest "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then

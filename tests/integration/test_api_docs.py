@@ -1,4 +1,4 @@
-"""The Python API's documented examples run: storescu.api's doctests and the README's code.
+"""The Python API's documented examples run: storescu.api's doctests and the API page's code.
 
 Both start the project's SCP on a free loopback port, so they need no setup.
 """
@@ -15,7 +15,7 @@ import pytest
 
 import storescu.api
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+API_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "api.md"
 
 
 def test_api_docstring_examples(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -31,18 +31,18 @@ def test_api_docstring_examples(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 def _python_blocks(section: str) -> list[str]:
-    text = README.read_text(encoding="utf-8")
+    text = API_PAGE.read_text(encoding="utf-8")
     body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", body, flags=re.DOTALL)
 
 
-def test_readme_python_api_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_api_page_example_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    blocks = _python_blocks("Python API")
-    assert blocks, "the README's Python API section has no python code block"
+    blocks = _python_blocks("An example")
+    assert blocks, "the API page's example section has no python code block"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         for block in blocks:
-            exec(compile(block, str(README), "exec"), {"__name__": "readme_example"})
+            exec(compile(block, str(API_PAGE), "exec"), {"__name__": "readme_example"})
     assert " sent 0x0000 Success None" in printed.getvalue()
     assert (tmp_path / "report.jsonl").exists()

@@ -9,14 +9,12 @@ once, on first use.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from itertools import groupby
 from typing import Final
 
 from storescu.cli.exitcodes import EXIT_CODES_TEXT
 from storescu.cli.table import OPTION_TABLE, PARAMETERS
-from storescu.kernel.version import __version__
 
 __all__ = ["help_text", "version_text"]
 
@@ -70,17 +68,7 @@ def help_text() -> str:
 
 
 def version_text() -> str:
-    """The ``--version`` text: our version, then Python's and pydicom's."""
-    try:
-        # Imported here only: pydicom is slow to import and --version is rare.
-        import pydicom
+    """The ``--version`` text: ours, Python's, pydicom's, then the optional libraries."""
+    from storescu.cli.versioninfo import version_text as text
 
-        pydicom_version = str(pydicom.__version__)
-    except ImportError:
-        pydicom_version = "not installed"
-    python_version = sys.version.split()[0]
-    return (
-        f"storescu {__version__} (Python re-implementation of DCMTK storescu)\n"
-        f"Python {python_version}\n"
-        f"pydicom {pydicom_version}\n"
-    )
+    return text()

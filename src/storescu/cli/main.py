@@ -195,7 +195,12 @@ def main(
         print("Try 'storescu --help' for more information.", file=err)
         return int(ExitCode.FAILURE)
     if isinstance(parsed, InfoRequest):
-        print(parsed.text, file=out, end="" if parsed.text.endswith("\n") else "\n")
+        text = parsed.text
+        if parsed.kind == "completion":
+            from storescu.cli.completion import script
+
+            text = script(parsed.text)
+        print(text, file=out, end="" if text.endswith("\n") else "\n")
         return int(ExitCode.SUCCESS)
     handler: logging.Handler | None = None
     try:

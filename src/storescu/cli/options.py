@@ -168,11 +168,17 @@ _FIELDS: Final = frozenset(_FIELD_ORDER)
 
 
 class InfoRequest:
-    """``--help``, ``--version``, ``+ph`` or ``+cc`` (or no arguments): print ``text``, exit 0."""
+    """``--help``, ``--version``, ``--completion``, ``+ph`` or ``+cc`` (or no arguments).
+
+    Print ``text``, exit 0. For ``completion``, ``text`` names the shell and
+    :func:`storescu.cli.main.main` prints that shell's script.
+    """
 
     __slots__ = ("kind", "text")
 
-    def __init__(self, kind: Literal["help", "version", "profiles", "ciphers"], text: str) -> None:
+    def __init__(
+        self, kind: Literal["help", "version", "completion", "profiles", "ciphers"], text: str
+    ) -> None:
         self.kind = kind
         self.text = text
 

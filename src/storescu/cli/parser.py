@@ -34,7 +34,7 @@ from storescu.cli.helptext import help_text, version_text
 from storescu.cli.options import InfoRequest, Options, ParseResult
 from storescu.cli.scanner import Occurrence, scan
 from storescu.cli.table import OPTION_TABLE, PARAMETERS
-from storescu.cli.values import convert, parse_port
+from storescu.cli.values import COMPLETION_SHELLS, bad_value, convert, parse_port
 from storescu.kernel.errors import UsageError
 
 if TYPE_CHECKING:
@@ -78,6 +78,11 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
         return InfoRequest("help", help_text())
     if "--version" in used:
         return InfoRequest("version", version_text())
+    if "--completion" in used:
+        occ = [o for o in occurrences if o.spec.long == "--completion"][-1]
+        if occ.values[0] not in COMPLETION_SHELLS:
+            raise bad_value(occ, occ.values[0], "expected one of " + ", ".join(COMPLETION_SHELLS))
+        return InfoRequest("completion", occ.values[0])  # main() prints its script
     if used & {"--list-profiles", "--list-ciphers"}:
         from storescu.net import tls  # imports ssl: only when asked
 

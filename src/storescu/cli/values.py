@@ -15,9 +15,11 @@ from storescu.cli.scanner import NUMBER, Occurrence
 from storescu.cli.spec import INT32_MAX
 from storescu.kernel.errors import UsageError
 
-__all__ = ["LOG_LEVELS", "convert", "parse_port"]
+__all__ = ["COMPLETION_SHELLS", "LOG_LEVELS", "bad_value", "convert", "parse_port"]
 
 LOG_LEVELS: Final = ("fatal", "error", "warn", "info", "debug", "trace")
+#: ``--completion SHELL`` (storescu.cli.completion writes the scripts).
+COMPLETION_SHELLS: Final = ("bash", "zsh")
 
 #: PS3.5 6.2: an AE title is at most 16 characters of the default repertoire.
 _MAX_AE_TITLE: Final = 16
@@ -30,7 +32,8 @@ def _show(text: str) -> str:
     return text if text and text.strip() == text else repr(text)
 
 
-def _bad(occ: Occurrence, text: str, why: str) -> UsageError:
+def bad_value(occ: Occurrence, text: str, why: str) -> UsageError:
+    """The usage error for a bad value `text` of option occurrence `occ`, saying `why`."""
     return UsageError(f"invalid value for option {occ.spelling}: {_show(text)} ({why})")
 
 
@@ -62,27 +65,27 @@ def convert(occ: Occurrence, raw: tuple[str, ...]) -> object:
         return text
     if spec.kind == "int":
         if not _INTEGER.fullmatch(text):
-            raise _bad(occ, text, "expected an integer")
+            raise bad_value(occ, text, "expected an integer")
         value = int(text)
         lo, hi = spec.minimum, spec.maximum
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise _bad(occ, text, f"allowed range {lo}..{hi}")
+            raise bad_value(occ, text, f"allowed range {lo}..{hi}")
         return value
     if spec.kind in ("timeout", "socket-timeout"):
         return _seconds(occ, text)
     if spec.kind == "level":
         if text not in LOG_LEVELS:
-            raise _bad(occ, text, "expected one of " + ", ".join(LOG_LEVELS))
+            raise bad_value(occ, text, "expected one of " + ", ".join(LOG_LEVELS))
         return text
     if spec.kind == "aetitle":
         # PS3.5 6.2 (AE): 16 characters at most, default repertoire without
         # control characters or backslash; spaces only are not a title.
         if not text.strip(" "):
-            raise _bad(occ, text, "an AE title must not be empty")
+            raise bad_value(occ, text, "an AE title must not be empty")
         if len(text) > _MAX_AE_TITLE:
-            raise _bad(occ, text, f"an AE title has at most {_MAX_AE_TITLE} characters")
+            raise bad_value(occ, text, f"an AE title has at most {_MAX_AE_TITLE} characters")
         if any(not (" " <= ch <= "~") or ch == "\\" for ch in text):
-            raise _bad(occ, text, "an AE title allows printable ASCII except backslash")
+            raise bad_value(occ, text, "an AE title allows printable ASCII except backslash")
         return text
     if spec.kind in ("override", "uid-suffix", "uid-root"):
         return _rewrite_value(occ, text)
@@ -91,16 +94,16 @@ def convert(occ: Occurrence, raw: tuple[str, ...]) -> object:
 
 def _seconds(occ: Occurrence, text: str) -> float | None:
     if not NUMBER.fullmatch(text):
-        raise _bad(occ, text, "expected a number of seconds")
+        raise bad_value(occ, text, "expected a number of seconds")
     seconds = float(text)
     if occ.spec.kind == "socket-timeout":
         # DCMTK: 0 disables the socket timeout and -1 leaves it unset; both
         # mean "wait forever", which the drivers spell None.
         if seconds < -1 or seconds > INT32_MAX:
-            raise _bad(occ, text, f"allowed range -1..{INT32_MAX}, 0 or -1 for none")
+            raise bad_value(occ, text, f"allowed range -1..{INT32_MAX}, 0 or -1 for none")
         return None if seconds <= 0 else seconds
     if seconds <= 0 or seconds > INT32_MAX:
-        raise _bad(occ, text, f"must be greater than 0 and at most {INT32_MAX}")
+        raise bad_value(occ, text, f"must be greater than 0 and at most {INT32_MAX}")
     return seconds
 
 
@@ -116,7 +119,7 @@ def _rewrite_value(occ: Occurrence, text: str) -> object:
             return rewrite.validate_uid_suffix(text)
         return rewrite.normalize_uid_root(text)
     except UsageError as exc:
-        raise _bad(occ, text, str(exc)) from None
+        raise bad_value(occ, text, str(exc)) from None
 
 
 def parse_port(text: str) -> int:

@@ -326,7 +326,7 @@ class RewriteOptions:
     Parameters
     ----------
     invent : bool
-        ``+II``: invent identifying information (see :mod:`storescu.dataset.identity`);
+        ``+II``: invent identifying information (see ``storescu.dataset.identity``);
         implied by ``+IR``, ``+IS`` and ``+IP``.
     images_per_series, series_per_study, studies_per_patient : int
         ``+IR``, ``+IS``, ``+IP`` (DCMTK's defaults 100, 50, 25).

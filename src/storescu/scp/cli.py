@@ -22,7 +22,8 @@ from storescu.scp.server import StoreSCP
 log = logging.getLogger("storescu.scp")
 
 
-def _parse(argv: Sequence[str]) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    """The SCP's argument parser (the man page and completions are generated from it)."""
     parser = argparse.ArgumentParser(
         prog="storescu-scp",
         description="A small Storage SCP (the storescu project's test and demo receiver).",
@@ -30,19 +31,31 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
         allow_abbrev=False,
     )
     parser.add_argument("port", type=int, help="TCP port to listen on (0: any free port)")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--bind", default="127.0.0.1", metavar="ADDR", help="address to bind (default 127.0.0.1)"
+    )
     parser.add_argument("-aet", "--aetitle", default="STORESCP", help="our AE title")
-    parser.add_argument("-od", "--output-directory", help="write received files here")
+    parser.add_argument("-od", "--output-directory", metavar="DIR", help="write files here")
     parser.add_argument("--ignore", action="store_true", help="receive and discard data")
-    parser.add_argument("--status", default="0000", help="status to answer, hex (default 0000)")
-    parser.add_argument("--error-comment", help="Error Comment sent with a non-success status")
-    parser.add_argument("-pdu", "--max-pdu", type=int, default=16384, help="max receive PDU")
-    parser.add_argument("--port-file", help="write the bound port number to this file")
-    parser.add_argument("--exit-after", type=int, help="exit after N associations")
+    parser.add_argument(
+        "--status", default="0000", metavar="HEX", help="status to answer, hex (default 0000)"
+    )
+    parser.add_argument(
+        "--error-comment", metavar="TEXT", help="Error Comment sent with a non-success status"
+    )
+    parser.add_argument(
+        "-pdu", "--max-pdu", type=int, default=16384, metavar="BYTES", help="max receive PDU"
+    )
+    parser.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE")
+    parser.add_argument("--exit-after", type=int, metavar="N", help="exit after N associations")
     parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
     parser.add_argument("-d", "--debug", action="store_true", help="debug logging")
     _add_tls_arguments(parser)
-    return parser.parse_args(argv)
+    return parser
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    return build_parser().parse_args(argv)
 
 
 #: DCMTK storescp's TLS options, one row each: (spellings, argparse keywords).

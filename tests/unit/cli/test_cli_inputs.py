@@ -13,7 +13,7 @@ from storescu.cli.options import Options
 from storescu.cli.parser import parse_args
 from storescu.kernel.errors import UsageError
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+EXIT_CODES_PAGE = Path(__file__).resolve().parents[3] / "docs" / "reference" / "exit-codes.md"
 NEW_OPTIONS = ("--file-list", "--report", "--skip-sent", "--progress", "--no-progress")
 
 
@@ -89,10 +89,10 @@ def _codes(lines: list[str]) -> set[str]:
 
 
 def test_exit_code_tables_agree() -> None:
-    """--help and the README list the same codes, and every ExitCode is in both."""
+    """--help and the docs list the same codes, and every ExitCode is in both."""
     help_codes = _codes(EXIT_CODES_TEXT.splitlines()[1:])
-    readme = README.read_text(encoding="utf-8")
-    section = readme.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    page = EXIT_CODES_PAGE.read_text(encoding="utf-8")
+    section = page.split("## Exit codes", 1)[1].split("\n#", 1)[0]
     readme_codes = _codes([line for line in section.splitlines() if line.startswith("| ")])
     assert help_codes == readme_codes
     assert {str(int(code)) for code in ExitCode} | {"N"} == help_codes

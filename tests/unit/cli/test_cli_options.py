@@ -92,6 +92,7 @@ ARITY = {
 # Options of our own, beyond every DCMTK storescu (name -> arity). Each must not
 # clash with a DCMTK spelling; later features add theirs here.
 OUR_OWN_ARITY: dict[str, int] = {
+    "--completion": 1,
     "--retry": 1,
     "--retry-delay": 1,
     "--resend-unknown": 0,
@@ -328,7 +329,7 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
 
 def test_every_supported_option_has_a_case() -> None:
     supported = {r.long for r in OPTION_TABLE if r.pending_topic is None}
-    info = {"--help", "--version", "--list-profiles", "--list-ciphers"}
+    info = {"--help", "--version", "--completion", "--list-profiles", "--list-ciphers"}
     assert supported - info == set(SUPPORTED_CASES)
 
 

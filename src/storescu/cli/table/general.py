@@ -19,6 +19,13 @@ ROWS: Final[tuple[OptionSpec, ...]] = (
         "",
         _O("-h", "--help", "show this help and exit"),
         _O(None, "--version", "show version information and exit"),
+        _O(
+            None,
+            "--completion",
+            "print the shell completion script and exit",
+            args=("SHELL",),
+            arg_help="SHELL: bash, zsh",
+        ),
         _O(None, "--arguments", "print the arguments after @file expansion", "print_arguments"),
         _O("-q", "--quiet", "report fatal errors only", "log_level", "fatal"),
         _O("-v", "--verbose", "report what is being done", "log_level", "info"),
