@@ -675,6 +675,10 @@ def _wait(
         connection.receive_data(data)
 
 
+#: For the other drivers of this layer (Storage Commitment): read one indication.
+wait_event = _wait
+
+
 def _abort_text(event: Aborted, peer: str | None = None) -> str:
     # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
     who = f"Peer {peer}" if peer else "Peer"
@@ -689,6 +693,9 @@ def _abort_text(event: Aborted, peer: str | None = None) -> str:
         return f"{who} aborted Association ({event.message})"
     source = f"peer {peer}" if peer else "peer"
     return f"Protocol error from {source}: {event.message} (association aborted)"
+
+
+abort_text = _abort_text
 
 
 def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:

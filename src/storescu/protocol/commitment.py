@@ -272,7 +272,9 @@ class _Parser:
         self.explicit = explicit
         self.items = 0
 
-    def elements(self, offset: int, end: int, depth: int, until: int | None) -> tuple[_Elements, int]:
+    def elements(
+        self, offset: int, end: int, depth: int, until: int | None
+    ) -> tuple[_Elements, int]:
         """Parse elements in [offset, end); stop after the delimiter `until` when given."""
         out: _Elements = {}
         while offset < end:
@@ -317,7 +319,9 @@ class _Parser:
             )
         return tag, vr, length, offset
 
-    def _sequence(self, offset: int, end: int, length: int, depth: int) -> tuple[list[_Elements], int]:
+    def _sequence(
+        self, offset: int, end: int, length: int, depth: int
+    ) -> tuple[list[_Elements], int]:
         if depth >= _MAX_DEPTH:
             raise _error(f"sequences nested deeper than {_MAX_DEPTH}")
         stop = end if length == _UNDEFINED else offset + length
@@ -327,7 +331,9 @@ class _Parser:
             if tag == _SEQUENCE_END and length == _UNDEFINED:
                 return items, offset
             if tag != _ITEM:
-                raise _error(f"expected an item in a sequence, found ({tag >> 16:04X},{tag & 0xFFFF:04X})")
+                raise _error(
+                    f"expected an item in a sequence, found ({tag >> 16:04X},{tag & 0xFFFF:04X})"
+                )
             self.items += 1
             if self.items > MAX_REFERENCES:
                 raise _error(f"more than {MAX_REFERENCES} sequence items")
@@ -374,7 +380,9 @@ def _parse(data: bytes | bytearray | memoryview, explicit: bool) -> _Elements:
     return elements
 
 
-def decode_request(data: bytes | bytearray | memoryview, explicit: bool = False) -> CommitmentRequest:
+def decode_request(
+    data: bytes | bytearray | memoryview, explicit: bool = False
+) -> CommitmentRequest:
     """Decode an N-ACTION dataset (our SCP's side).
 
     Raises
@@ -404,7 +412,9 @@ def decode_report(data: bytes | bytearray | memoryview, explicit: bool = False) 
     elements = _parse(data, explicit)
     committed = _references(elements, REFERENCED_SOP_SEQUENCE, "Referenced SOP Sequence")
     failed = []
-    for sop_class, instance, item in _references(elements, FAILED_SOP_SEQUENCE, "Failed SOP Sequence"):
+    for sop_class, instance, item in _references(
+        elements, FAILED_SOP_SEQUENCE, "Failed SOP Sequence"
+    ):
         raw = item.get(FAILURE_REASON)
         reason = _U16.unpack(raw)[0] if isinstance(raw, bytes) and len(raw) == 2 else 0x0110
         failed.append((sop_class, instance, reason))

@@ -63,6 +63,9 @@ class FileResult:
     resent_after_unknown: bool = False
     #: True when the failure was a lost association or a timeout.
     network_failure: bool = False
+    #: ``--commit``: the archive's Storage Commitment answer (``committed``,
+    #: ``failed 0x.... reason``, ``unconfirmed``); None when not asked.
+    commitment: str | None = None
 
 
 @dataclass(slots=True)

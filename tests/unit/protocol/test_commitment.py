@@ -1,4 +1,4 @@
-"""Storage Commitment messages: command sets, datasets, hostile input (PS3.4 J, PS3.7 10.1.4/10.1.5)."""
+"""Storage Commitment messages: command sets, datasets, hostile input (PS3.4 J, PS3.7 10.1)."""
 
 from __future__ import annotations
 
@@ -72,9 +72,9 @@ def test_request_matches_pydicom(explicit: bool) -> None:
     data = sc.encode_request(request, explicit)
     ds = read_dataset(io.BytesIO(data), not explicit, True)
     assert ds.TransactionUID == "1.2.3.4"
-    assert [(i.ReferencedSOPClassUID, i.ReferencedSOPInstanceUID) for i in ds.ReferencedSOPSequence] == list(
-        request.references
-    )
+    assert [
+        (i.ReferencedSOPClassUID, i.ReferencedSOPInstanceUID) for i in ds.ReferencedSOPSequence
+    ] == list(request.references)
     assert sc.decode_request(data, explicit) == request
 
 
@@ -141,7 +141,10 @@ def test_malformed_reports(data: bytes, message: str) -> None:
 
 
 def test_nesting_is_bounded() -> None:
-    data = b"\x08\x00\x99\x11\xff\xff\xff\xff" + b"\xfe\xff\x00\xe0\xff\xff\xff\xff\x08\x00\x99\x11\xff\xff\xff\xff" * 10
+    data = (
+        b"\x08\x00\x99\x11\xff\xff\xff\xff"
+        + b"\xfe\xff\x00\xe0\xff\xff\xff\xff\x08\x00\x99\x11\xff\xff\xff\xff" * 10
+    )
     with pytest.raises(RemoteProtocolError, match="nested"):
         sc.decode_report(data)
 
