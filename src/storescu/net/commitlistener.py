@@ -224,6 +224,7 @@ class _Handler:
         self.assembler = dimse.MessageAssembler(frozenset())
         self.explicit: dict[int, bool] = {}
         self.max_fragment = UNLIMITED_PDU_CAP - 6
+        self.calling = "?"
 
     def send(self, buffers: Sequence[bytes | bytearray | memoryview]) -> None:
         for buf in buffers:
@@ -241,7 +242,7 @@ class _Handler:
                 )
                 self.send(self.conn.abort(2, 0))
                 raise _Ended
-            who = f"{self.peer} (calling AE title)"
+            who = f"{self.calling} at {self.peer}"
             rsp = answer_report(
                 command, data, self.explicit[context_id], self.listener.tracker, who
             )
@@ -299,6 +300,7 @@ class _Handler:
             self.conn.receive_data(data)
 
     def _on_request(self, rq: AAssociateRQ) -> None:
+        self.calling = rq.calling_ae
         answer = self.listener.answer(rq, self.peer)
         if isinstance(answer, AAssociateRJ):
             self.send(self.conn.reject(answer))
@@ -309,7 +311,8 @@ class _Handler:
             for a in answer.presentation_contexts
             if a.accepted
         }
-        self.assembler = dimse.MessageAssembler(frozenset(accepted))
+        # run() holds this assembler already (read_message): widen it, do not replace it.
+        self.assembler.accepted_contexts = frozenset(accepted)
         peer_max = rq.user_information.max_length or UNLIMITED_PDU_CAP
         self.max_fragment = max(min(peer_max, UNLIMITED_PDU_CAP) - 6, 1)
         log.info("Storage Commitment association from %s (%s) accepted", self.peer, rq.calling_ae)

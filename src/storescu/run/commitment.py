@@ -277,7 +277,7 @@ def annotate_report(path: str, run: CommitmentRun) -> int:
         rows.append({name: row.get(name) for name in COLUMNS})
     temporary = f"{path}.commit-tmp"
     try:
-        write_rows(temporary, rows)
+        write_rows(temporary, rows, as_csv=path.lower().endswith(".csv"))
         os.replace(temporary, path)
     except OSError as exc:
         raise ReportError(f"cannot write report file '{path}': {exc.strerror or exc}") from exc

@@ -190,8 +190,10 @@ def _csv_value(value: object) -> object:
     return value
 
 
-def write_rows(path: str, rows: Iterable[dict[str, Any]]) -> None:
+def write_rows(path: str, rows: Iterable[dict[str, Any]], as_csv: bool | None = None) -> None:
     """Write whole `rows` (dicts in :data:`COLUMNS` order) as a new report at `path`.
+
+    `as_csv` picks the format (None: by `path`'s name, as :class:`ReportWriter`).
 
     Raises
     ------
@@ -199,7 +201,7 @@ def write_rows(path: str, rows: Iterable[dict[str, Any]]) -> None:
         The file cannot be written.
     """
     with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
-        if _is_csv(path):
+        if _is_csv(path) if as_csv is None else as_csv:
             writer = csv.writer(stream, lineterminator="\n")
             writer.writerow(COLUMNS)
             for row in rows:
