@@ -55,9 +55,21 @@ def test_orthanc_calls_back_every_instance_committed(
     orthanc, port = orthanc_callback
     report = tmp_path / "report.jsonl"
     result = run_sender(
-        ["-v", "-aec", "ORTHANC", "--commit", "--commit-port", str(port)]
-        + ["--commit-timeout", "30", "--report", report, "127.0.0.1", str(orthanc.port)]
-        + _inputs()
+        [
+            "-v",
+            "-aec",
+            "ORTHANC",
+            "--commit",
+            "--commit-port",
+            str(port),
+            "--commit-timeout",
+            "30",
+            "--report",
+            report,
+            "127.0.0.1",
+            str(orthanc.port),
+            *_inputs(),
+        ]
     )
     assert result.returncode == 0, result.describe()
     assert "Storage Commitment: 2 committed, 0 failed, 0 unconfirmed" in result.stderr
@@ -71,8 +83,18 @@ def test_orthanc_fails_an_instance_it_does_not_have(
     orthanc, port = orthanc_callback
     report = tmp_path / "report.jsonl"
     result = run_sender(
-        ["-aec", "ORTHANC", "--commit", "--commit-port", str(port), "--report", report]
-        + ["127.0.0.1", str(orthanc.port), _inputs()[0]]
+        [
+            "-aec",
+            "ORTHANC",
+            "--commit",
+            "--commit-port",
+            str(port),
+            "--report",
+            report,
+            "127.0.0.1",
+            str(orthanc.port),
+            _inputs()[0],
+        ]
     )
     assert result.returncode == 0, result.describe()
     rows = _rows(report)
@@ -80,8 +102,16 @@ def test_orthanc_fails_an_instance_it_does_not_have(
     report.write_text("".join(json.dumps(r) + "\n" for r in (*rows, made_up)))
     # Checking later, without resending: the made-up instance comes back failed.
     check = run_sender(
-        ["-aec", "ORTHANC", "--commit-check", report, "--commit-port", str(port)]
-        + ["127.0.0.1", str(orthanc.port)]
+        [
+            "-aec",
+            "ORTHANC",
+            "--commit-check",
+            report,
+            "--commit-port",
+            str(port),
+            "127.0.0.1",
+            str(orthanc.port),
+        ]
     )
     assert check.returncode == 4, check.describe()
     assert "Storage Commitment: 1 committed, 1 failed, 0 unconfirmed" in check.stderr
@@ -137,8 +167,16 @@ def test_report_that_never_comes_is_unconfirmed(
     peer = commit_scp(report=False)
     report = tmp_path / "report.jsonl"
     result = run_sender(
-        ["--commit", "--commit-timeout", "1.5", "--report", report, "127.0.0.1", str(peer.port)]
-        + _inputs()
+        [
+            "--commit",
+            "--commit-timeout",
+            "1.5",
+            "--report",
+            report,
+            "127.0.0.1",
+            str(peer.port),
+            *_inputs(),
+        ]
     )
     assert result.returncode == 4, result.describe()
     assert result.seconds < 15
@@ -149,7 +187,7 @@ def test_report_that_never_comes_is_unconfirmed(
 def test_ctrl_c_while_waiting(commit_scp: type[PynetdicomCommitSCP], tmp_path: Path) -> None:
     peer = commit_scp(report=False)
     report = tmp_path / "report.jsonl"
-    argv = sender_command() + ["-v", "--commit", "--commit-timeout", "60", "--report", str(report)]
+    argv = [*sender_command(), "-v", "--commit", "--commit-timeout", "60", "--report", str(report)]
     proc = subprocess.Popen(
         [*argv, "127.0.0.1", str(peer.port), *_inputs()],
         stdout=subprocess.PIPE,

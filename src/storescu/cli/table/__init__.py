@@ -45,8 +45,8 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *syntaxes.ROWS,
     *network.ASSOCIATION_ROWS,
     *operations.ROWS,
-    *commitment.ROWS,
     *rewriting.ROWS,
+    *commitment.ROWS,
     *tls.ROWS,
 )
 
