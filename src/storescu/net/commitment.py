@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import NoReturn, TypeVar
 
 from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
@@ -36,7 +37,7 @@ from storescu.net.client import AssociationSettings, StoreAssociation, abort_tex
 from storescu.protocol import commitment as sc
 from storescu.protocol import dimse
 from storescu.protocol.association import Aborted, DataReceived, ReleaseRequested
-from storescu.protocol.pdu import PresentationContextRQ
+from storescu.protocol.pdu import PresentationContextRQ, RoleSelection
 from storescu.protocol.status import Status, classify
 
 log = logging.getLogger("storescu")
@@ -269,8 +270,13 @@ class CommitmentAssociation:
         settings: AssociationSettings,
         tracker: CommitmentTracker,
         family: int = 0,
+        as_scp: bool = False,
     ) -> CommitmentAssociation:
         """Open an association proposing only the Storage Commitment Push Model class.
+
+        `as_scp`: we are the archive calling back with a report; the
+        association requestor then proposes the SCP role for the class
+        (PS3.4 J.3.3.1.2 note 1, PS3.7 D.3.3.4).
 
         Raises
         ------
@@ -284,6 +290,9 @@ class CommitmentAssociation:
                 (EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN),
             ),
         )
+        if as_scp:
+            role = RoleSelection(sc.STORAGE_COMMITMENT_SOP_CLASS, scu_role=0, scp_role=1)
+            settings = replace(settings, role_selections=(role,))
         try:
             assoc = StoreAssociation.open(host, port, contexts, settings, family)
         except NegotiationError as exc:
@@ -292,6 +301,26 @@ class CommitmentAssociation:
                 f"(1.2.840.10008.1.20.1): {exc}"
             ) from exc
         return cls(assoc, tracker)
+
+    def report(self, report: sc.CommitmentReport) -> Status:
+        """Send one N-EVENT-REPORT-RQ (we are the SCP, PS3.4 J.3.3) and return its RSP status."""
+        assoc = self.assoc
+        message_id = assoc.next_message_id()
+        command = sc.encode_n_event_report_rq(message_id, report.event_type)
+        dataset = sc.encode_report(report, self.explicit)
+        self._guard(lambda: self._send(command, dataset))
+        timeout = assoc.settings.dimse_timeout or assoc.settings.socket_timeout
+        _, rsp, _ = self._guard(lambda: self._next(timeout))
+        if rsp.command_field != sc.N_EVENT_REPORT_RSP:
+            self._protocol_abort(
+                f"expected N-EVENT-REPORT-RSP, got command field {rsp.command_field}"
+            )
+        if rsp.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO) != message_id:
+            self._protocol_abort("N-EVENT-REPORT-RSP answers another Message ID")
+        code = rsp.get_int(dimse.STATUS)
+        if code is None:
+            self._protocol_abort("N-EVENT-REPORT-RSP without Status")
+        return classify(code)
 
     def request(self, request: sc.CommitmentRequest) -> Status:
         """Send one N-ACTION-RQ (PS3.4 J.3.2) and return the N-ACTION-RSP status.
