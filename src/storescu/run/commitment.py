@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from storescu.kernel.errors import ReportError, StorescuError
-from storescu.kernel.records import dataclass, field
+from storescu.kernel.records import dataclass
 from storescu.net.client import AssociationSettings
 from storescu.net.commitlistener import CommitmentListener
 from storescu.net.commitment import (
@@ -41,7 +41,7 @@ from storescu.net.commitment import (
     CommitmentTracker,
 )
 from storescu.protocol.commitment import CommitmentRequest, Reference
-from storescu.run.results import FileResult, Outcome
+from storescu.run.results import CommitmentRun, FileResult, Outcome
 
 __all__ = [
     "COMMITTED",
@@ -86,36 +86,6 @@ class CommitmentOptions:
     timeout: float = DEFAULT_TIMEOUT
     listen_port: int | None = None
     listen_host: str = ""
-
-
-@dataclass(slots=True)
-class CommitmentRun:
-    """The commitment of every instance asked about, by (class UID, instance UID)."""
-
-    results: dict[Reference, Commitment] = field(default_factory=dict)
-    #: Why the request failed as a whole (association refused...), else None.
-    error: str | None = None
-    interrupted: bool = False
-
-    def count(self, state: str) -> int:
-        """How many instances are in `state` (committed, failed, unconfirmed)."""
-        return sum(1 for c in self.results.values() if c.state == state)
-
-    @property
-    def all_committed(self) -> bool:
-        """True when every instance asked about is committed."""
-        return all(c.state == COMMITTED for c in self.results.values())
-
-    def by_instance(self) -> dict[str, Commitment]:
-        """The results keyed by SOP Instance UID alone (for report rows)."""
-        return {instance: c for (_, instance), c in self.results.items()}
-
-    def summary(self) -> str:
-        """``Storage Commitment: 3 committed, 1 failed, 0 unconfirmed``."""
-        return (
-            f"Storage Commitment: {self.count(COMMITTED)} committed, {self.count(FAILED)} failed, "
-            f"{self.count(UNCONFIRMED)} unconfirmed"
-        )
 
 
 class StoredCollector:
