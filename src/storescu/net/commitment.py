@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import NoReturn, TypeVar
 
 from storescu.kernel.constants import EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN
@@ -291,6 +290,8 @@ class CommitmentAssociation:
             ),
         )
         if as_scp:
+            from dataclasses import replace  # not on the sender's start-up path
+
             role = RoleSelection(sc.STORAGE_COMMITMENT_SOP_CLASS, scu_role=0, scp_role=1)
             settings = replace(settings, role_selections=(role,))
         try:

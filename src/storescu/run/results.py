@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
+from typing import TYPE_CHECKING, Final
 
 from storescu.kernel.records import dataclass, field
-from storescu.net.commitment import COMMITTED, FAILED, UNCONFIRMED, Commitment
-from storescu.protocol.commitment import Reference
+
+if TYPE_CHECKING:  # kept off the sender's start-up path
+    from storescu.net.commitment import Commitment
+    from storescu.protocol.commitment import Reference
+
+#: The states of :class:`storescu.net.commitment.Commitment` (the same strings).
+COMMITTED: Final = "committed"
+FAILED: Final = "failed"
+UNCONFIRMED: Final = "unconfirmed"
 
 __all__ = ["CommitmentRun", "FileResult", "Outcome", "ResultCallback", "RunResult"]
 
