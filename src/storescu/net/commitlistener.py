@@ -108,6 +108,7 @@ class CommitmentListener:
         self.port: int = self._server.getsockname()[1]
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._sockets: set[socket.socket] = set()
         self._accept = threading.Thread(target=self._serve, name="commit-listener", daemon=True)
 
     def start(self) -> CommitmentListener:
@@ -123,6 +124,9 @@ class CommitmentListener:
             self._server.close()
         if self._accept.is_alive():
             self._accept.join(timeout=2)
+        for sock in list(self._sockets):  # wake handlers blocked in recv()
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         for thread in self._threads:
             thread.join(timeout=2)
 
@@ -150,6 +154,7 @@ class CommitmentListener:
 
     def _association(self, sock: socket.socket, peer: str) -> None:
         handler = _Handler(self, sock, peer)
+        self._sockets.add(sock)
         try:
             handler.run()
         except _Ended:
@@ -157,6 +162,7 @@ class CommitmentListener:
         except (OSError, RemoteProtocolError) as exc:
             log.warning("Storage Commitment association from %s ended: %s", peer, exc)
         finally:
+            self._sockets.discard(sock)
             with contextlib.suppress(OSError):
                 sock.close()
 

@@ -16,6 +16,7 @@ N-ACTION-RSPs and, when asked, for the reports.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -424,8 +425,18 @@ class CommitmentAssociation:
                     abort_text(event, assoc.transport.peer), event.source, event.reason
                 )
             if isinstance(event, ReleaseRequested):
-                raise RemoteProtocolError(
-                    "the peer requested release while reports were outstanding"
+                # PS3.4 J.3.3.1.2: an archive may release now and report later on
+                # an association of its own; answer the release and say so.
+                with contextlib.suppress(StorescuError):
+                    assoc.transport.send(
+                        assoc.connection.release_response(), assoc.settings.socket_timeout
+                    )
+                assoc.is_open = False
+                assoc.transport.close()
+                assoc.connection.transport_closed()
+                raise AssociationAborted(
+                    f"{self.peer} released the association before reporting "
+                    "(if the archive calls back, use --commit-port)"
                 )
             raise RemoteProtocolError(f"unexpected {type(event).__name__}")
 
