@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ import pytest
 from tests.helpers.commitpeer import PynetdicomCommitSCP
 from tests.helpers.data import pydicom_file
 from tests.helpers.net import free_port
-from tests.helpers.peers import OrthancPeer
+from tests.helpers.peers import OrthancPeer, OurScpPeer
 from tests.helpers.proc import child_env
 from tests.helpers.sender import run_sender, sender_command, skip_if_dcmtk_sender
 
@@ -214,3 +214,26 @@ def test_ctrl_c_while_waiting(commit_scp: type[PynetdicomCommitSCP], tmp_path: P
     assert proc.returncode == 130, "".join(seen) + rest
     assert "Storage Commitment: 0 committed, 0 failed, 2 unconfirmed" in rest
     assert [row["commitment"] for row in _rows(report)] == ["unconfirmed", "unconfirmed"]
+
+
+@pytest.mark.parametrize("mode", ["same", "new"])
+def test_our_scp_command_line_in_both_modes(
+    mode: str, our_scp: Callable[..., OurScpPeer], tmp_path: Path
+) -> None:
+    port = free_port()
+    ct_uid = "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
+    args = ["--commit", mode, "--commit-delay", "0.3", "--commit-fail", ct_uid]
+    if mode == "new":
+        args += ["--commit-report-to", f"127.0.0.1:{port}"]
+    scp = our_scp(*args)
+    report = tmp_path / "report.jsonl"
+    listen = ["--commit-port", str(port)] if mode == "new" else []
+    result = run_sender(
+        ["-v", "--commit", *listen, "--report", report, "127.0.0.1", str(scp.port), *_inputs()]
+    )
+    assert result.returncode == 4, result.describe()
+    assert [row["commitment"] for row in _rows(report)] == [
+        "failed 0x0110 processing failure",
+        "committed",
+    ]
+    assert ("Storage Commitment association from" in result.stderr) == (mode == "new")
