@@ -162,3 +162,15 @@ def test_any_bytes_decode_or_protocol_error(data: bytes, explicit: bool) -> None
         sc.decode_request(data, explicit)
     except RemoteProtocolError:
         pass
+
+
+def test_role_selection_for_the_call_back_golden_bytes() -> None:
+    from storescu.protocol.pdu import RoleSelection, UserInformation
+
+    role = RoleSelection(sc.STORAGE_COMMITMENT_SOP_CLASS, scu_role=0, scp_role=1)
+    data = UserInformation(max_length=16384, role_selections=(role,)).encode()
+    # 54 00 | 00 18        sub-item 54 SCP/SCU role selection, length 24 (PS3.7 D.3.3.4)
+    # 00 14 | "1.2.840.10008.1.20.1"   SOP class UID length 20, the UID
+    # 00 | 01              SCU role 0 (not SCU), SCP role 1: the archive calling back is SCP
+    assert b"\x54\x00\x00\x18\x00\x141.2.840.10008.1.20.1\x00\x01" in data
+    assert UserInformation.decode(data[4:]).role_selections == (role,)
