@@ -3,7 +3,9 @@
 The public names below are imported lazily (PEP 562) so that ``import
 storescu`` and the command line start fast.
 
-Main entry points: :func:`send_files`, :func:`send_datasets`, :func:`echo`;
+Main entry points: :func:`send_files`, :func:`send_datasets`, :func:`echo`,
+:func:`request_commitment` (Storage Commitment: :class:`CommitmentOptions`,
+:class:`CommitmentRun`; :class:`CommitmentConfig` for :class:`StoreSCP`);
 :class:`AssociationSettings` and :class:`SendOptions` configure a run
 (:class:`Conversion`: decompression, deflate level, ``-u``; :func:`load_profile`:
 a DCMTK ``-xf`` profile);
@@ -30,6 +32,10 @@ _EXPORTS = {
     "send_files": "storescu.api",
     "send_datasets": "storescu.api",
     "echo": "storescu.api",
+    "request_commitment": "storescu.api",
+    "CommitmentOptions": "storescu.run.commitment",
+    "CommitmentRun": "storescu.run.results",
+    "CommitmentConfig": "storescu.scp.commitment",
     "AssociationSettings": "storescu.net.client",
     "StoreAssociation": "storescu.net.client",
     "SendOptions": "storescu.run.options",
@@ -48,6 +54,9 @@ _EXPORTS = {
 
 __all__ = [
     "AssociationSettings",
+    "CommitmentConfig",
+    "CommitmentOptions",
+    "CommitmentRun",
     "Conversion",
     "FileResult",
     "InputOptions",
@@ -63,23 +72,26 @@ __all__ = [
     "__version__",
     "echo",
     "load_profile",
+    "request_commitment",
     "send_datasets",
     "send_files",
 ]
 
 if TYPE_CHECKING:
-    from storescu.api import echo, send_datasets, send_files
+    from storescu.api import echo, request_commitment, send_datasets, send_files
     from storescu.dataset.conversion import Conversion
     from storescu.dataset.rewriteopts import RewriteOptions
     from storescu.net.client import AssociationSettings, StoreAssociation
     from storescu.net.tls import TlsOptions
     from storescu.protocol.status import Status
     from storescu.run.asconfig import load_profile
+    from storescu.run.commitment import CommitmentOptions
     from storescu.run.inputs import InputOptions
     from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter
-    from storescu.run.results import FileResult, Outcome, RunResult
+    from storescu.run.results import CommitmentRun, FileResult, Outcome, RunResult
     from storescu.scp import StoreSCP
+    from storescu.scp.commitment import CommitmentConfig
 
 
 def __getattr__(name: str) -> Any:

@@ -71,6 +71,27 @@ DICOMDIR stands for the files it references:
 >>> [os.path.basename(r.path) for r in result.results]
 ['CT_small.dcm']
 
+Ask the archive to commit to what was stored (Storage Commitment, PS3.4
+Annex J): the example's receiver is a Storage Commitment SCP too when told so.
+Each stored result then says ``committed``, ``failed ...`` or ``unconfirmed``:
+
+>>> archive = storescu.StoreSCP(commitment=storescu.CommitmentConfig()).start()
+>>> commit = storescu.CommitmentOptions(timeout=10)
+>>> result = storescu.send_files("127.0.0.1", archive.port, [ct, mr], commit=commit)
+>>> [r.commitment for r in result.results]
+['committed', 'committed']
+>>> result.commitment.summary()
+'Storage Commitment: 2 committed, 0 failed, 0 unconfirmed'
+
+Check later, without resending, for any (SOP Class UID, SOP Instance UID):
+
+>>> later = storescu.request_commitment(
+...     "127.0.0.1", archive.port, [(ds.SOPClassUID, ds.SOPInstanceUID), ("1.2.3", "1.2.3.4")]
+... )
+>>> [c.text for c in later.results.values()]
+['committed', 'failed 0x0112 no such object instance']
+>>> archive.stop()
+
 Check that a peer answers (C-ECHO), and stop the example's receiver:
 
 >>> storescu.echo("127.0.0.1", scp.port).is_success
@@ -95,10 +116,13 @@ from storescu.run.factory import make_sender
 from storescu.run.inputs import InputOptions, open_inputs
 from storescu.run.items import dataset_items
 from storescu.run.options import SendOptions
-from storescu.run.results import ResultCallback, RunResult
+from storescu.run.results import CommitmentRun, FileResult, ResultCallback, RunResult
 
 if TYPE_CHECKING:
     from pydicom import Dataset
+
+    from storescu.protocol.commitment import Reference
+    from storescu.run.commitment import CommitmentOptions
 
 
 def send_files(
@@ -111,6 +135,7 @@ def send_files(
     *,
     inputs: InputOptions | None = None,
     skip_sent: Iterable[str] = (),
+    commit: CommitmentOptions | None = None,
 ) -> RunResult:
     """Send DICOM files with C-STORE, exactly as the ``storescu`` command does.
 
@@ -133,7 +158,13 @@ def send_files(
         is reported as skipped, with a warning.
     skip_sent : iterable of str
         Reports of earlier runs: files they record as stored are not sent
-        again (results: skipped-already-sent).
+        again (results: skipped-already-sent). With `commit`, only files
+        they record as committed.
+    commit : CommitmentOptions, optional
+        After sending, request Storage Commitment for every instance stored
+        (PS3.4 Annex J): each stored result's ``commitment`` is then
+        ``committed``, ``failed 0x.... reason`` or ``unconfirmed``, and
+        ``RunResult.commitment`` holds the whole answer.
 
     Returns
     -------
@@ -153,10 +184,59 @@ def send_files(
     if reports:
         from storescu.run.report import SentIndex
 
-        sent = SentIndex(reports)
+        sent = SentIndex(reports, committed_only=commit is not None)
     items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
-    sender = make_sender(host, port, settings or AssociationSettings(), opts, on_result)
-    return sender.run(items)
+    settings = settings or AssociationSettings()
+    if commit is None:
+        return make_sender(host, port, settings, opts, on_result).run(items)
+    from storescu.run.commitment import StoredCollector, request_commitment
+
+    collector = StoredCollector()
+
+    def observe(result: FileResult) -> None:
+        collector(result)
+        if on_result is not None:
+            on_result(result)
+
+    run = make_sender(host, port, settings, opts, observe).run(items)
+    run.commitment = request_commitment(
+        host, port, collector.references, settings, commit, opts.family
+    )
+    found = run.commitment.by_instance()
+    for result in run.results:
+        if result.sop_instance_uid in found and result.outcome.stored:
+            result.commitment = found[result.sop_instance_uid].text
+    return run
+
+
+def request_commitment(
+    host: str,
+    port: int,
+    references: Iterable[Reference],
+    settings: AssociationSettings | None = None,
+    options: CommitmentOptions | None = None,
+) -> CommitmentRun:
+    """Request Storage Commitment for (SOP Class UID, SOP Instance UID) pairs (PS3.4 J).
+
+    One N-ACTION-RQ per ``options.batch_size`` instances; the reports are
+    awaited on the association, or on ``options.listen_port`` where the
+    archive calls back, until ``options.timeout``.
+
+    Returns
+    -------
+    CommitmentRun
+        ``results[(class, instance)]`` is a commitment whose ``state`` is
+        ``committed``, ``failed`` (``reason``: the PS3.3 C.14.1.1 code) or
+        ``unconfirmed``. Network failures are data here too (``error``).
+
+    Raises
+    ------
+    storescu.kernel.errors.TransportError
+        ``options.listen_port`` cannot be opened.
+    """
+    from storescu.run.commitment import request_commitment as request
+
+    return request(host, port, references, settings or AssociationSettings(), options)
 
 
 def send_datasets(

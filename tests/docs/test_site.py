@@ -11,6 +11,7 @@ from storescu.cli.table import OPTION_TABLE
 from storescu.kernel.constants import STORAGE_SOP_CLASSES, VERIFICATION_SOP_CLASS
 from storescu.kernel.syntaxes import PROPOSAL_MODES
 from storescu.net.tls import PROFILES
+from storescu.protocol.commitment import STORAGE_COMMITMENT_SOP_CLASS
 from storescu.scp.server import ACCEPTED_SYNTAXES
 
 _UID = re.compile(r"\b1\.2\.840\.10008\.[0-9.]*[0-9]\b")
@@ -57,7 +58,8 @@ def test_conformance_tables_equal_the_code(docs_html: Path) -> None:
     text = _text(docs_html / "reference/conformance.html")
     sop_section = text.split("SOP classes", 2)[2].split("Association policies", 1)[0]
     listed = set(_UID.findall(sop_section))
-    assert listed == {uid for uid, _ in STORAGE_SOP_CLASSES} | {VERIFICATION_SOP_CLASS}
+    expected = {uid for uid, _ in STORAGE_SOP_CLASSES} | {VERIFICATION_SOP_CLASS}
+    assert listed == expected | {STORAGE_COMMITMENT_SOP_CLASS}
     scu = text.split("Association initiation", 1)[1].split("Association acceptance", 1)[0]
     for mode, (short, uid) in PROPOSAL_MODES.items():
         assert re.search(rf"{re.escape(short)}\s+{re.escape(uid)}\b", scu), (mode, short)

@@ -75,6 +75,11 @@ _ORIGINS: Final[dict[str, str]] = {
             "--uid-suffix",
             "--uid-root",
             "--check-hostname",
+            "--commit",
+            "--commit-check",
+            "--commit-port",
+            "--commit-timeout",
+            "--commit-batch",
         ),
         OURS,
     ),
@@ -108,11 +113,23 @@ NOTES: Final[dict[str, str]] = {
     "--propose-ht-lossy": "DCMTK has no HTJ2K option",
     "--propose-file-syntax": "as dcmsend proposes the files' syntaxes",
     "--parallel": "DCMTK's storescu has none (dcmsend's +ma: one association after another)",
+    "--commit": "Storage Commitment (PS3.4 Annex J); dcm4che has it in a separate tool",
 }
 
 #: SCP options that DCMTK storescp does not have.
 SCP_OURS: Final = frozenset(
-    {"--bind", "--status", "--error-comment", "--port-file", "--exit-after"}
+    {
+        "--bind",
+        "--status",
+        "--error-comment",
+        "--port-file",
+        "--exit-after",
+        "--commit",
+        "--commit-delay",
+        "--commit-report-to",
+        "--commit-report-aet",
+        "--commit-fail",
+    }
 )
 
 

@@ -21,6 +21,9 @@ class ExitCode(IntEnum):
     """Usage error or fatal error (no input, association rejected, no usable context...)."""
     INCOMPLETE = 3
     """``--no-halt``: the run completed but at least one file was not stored."""
+    NOT_COMMITTED = 4
+    """``--commit``/``--commit-check``: every input was stored, but at least one instance was
+    not committed by the archive (failed, or unconfirmed: no report in time)."""
     NETWORK = 10
     """Network or protocol failure during a store (abort, lost connection, timeout)."""
     INTERRUPTED = 130
@@ -50,6 +53,9 @@ exit codes:
         presentation context for it, a directory without +sd)
   3     --no-halt only: the run completed but at least one input was not
         stored (DCMTK exits 0 here)
+  4     --commit, --commit-check: everything was stored, but at least
+        one instance was not committed by the archive (failed, or
+        unconfirmed: no report within --commit-timeout)
   10    network or protocol failure during a store (association aborted or
         lost, timeout)
   N     halt mode: the peer answered a failure status; N is the status's

@@ -154,6 +154,10 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         return run_echo(options, settings, out)
     if options.probe:
         return run_probe(options, settings, out)
+    if options.commit_check is not None:
+        from storescu.cli.committing import run_commit_check
+
+        return run_commit_check(options, settings, err)
     send_options = SendOptions(
         propose=options.propose,
         required_only=options.required_only,
@@ -174,9 +178,19 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         propose_file_classes=options.propose_file_classes,
         parallel=options.parallel,
     )
-    result = send(options, settings, send_options, err)  # inputs, report, summary
+    collector = None
+    if options.commit:
+        from storescu.run.commitment import StoredCollector
+
+        collector = StoredCollector()
+    result = send(options, settings, send_options, err, collector)  # inputs, report, summary
+    code = exit_code(result, options.halt)
+    if collector is not None and result.fatal is None:
+        from storescu.cli.committing import commit_after_send
+
+        code = commit_after_send(options, settings, collector.references, code, err)
     finish_tls(tls_settings)
-    return exit_code(result, options.halt)
+    return code
 
 
 def main(

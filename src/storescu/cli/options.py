@@ -98,6 +98,12 @@ class Options:
     parallel: int = 1  # -P: associations at once (storescu.run.parallel)
     echo: bool = False
     probe: bool = False
+    # Storage Commitment (storescu.run.commitment).
+    commit: bool = False
+    commit_check: str | None = None
+    commit_port: int | None = None
+    commit_timeout: float = 60.0
+    commit_batch: int = 500
     # Dataset rewriting; storescu.dataset.rewrite.RewriteOptions has the meaning of each.
     invent_instance: bool = False
     invent_series: int | None = None

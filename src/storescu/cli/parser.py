@@ -97,7 +97,8 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
     rules.check_conflicts(occurrences)
 
     # --echo needs no files; --probe uses them when given; --file-list names them.
-    needed = 2 if used & {"--echo", "--probe", "--file-list"} else len(PARAMETERS)
+    # --commit-check sends nothing: it reads the instances from a report.
+    needed = 2 if used & {"--echo", "--probe", "--file-list", "--commit-check"} else len(PARAMETERS)
     for index, name in enumerate(PARAMETERS[:needed]):
         if len(operands) <= index:
             raise UsageError(f"missing parameter {name[0]}")
@@ -106,6 +107,7 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
     rules.check_tls(occurrences, values)
     rules.check_scanning(occurrences, values)
     rules.check_syntaxes(occurrences, values)
+    rules.check_commitment(occurrences, values)
 
     # The seed manual's +v means "verbose and show contexts"; DCMTK 3.6.7 refuses
     # +v without -v. We follow the manual unless a level was given explicitly.

@@ -16,7 +16,13 @@ from storescu.cli.scanner import Occurrence
 from storescu.cli.spec import TLS_GROUP
 from storescu.kernel.errors import UsageError
 
-__all__ = ["check_conflicts", "check_scanning", "check_syntaxes", "check_tls"]
+__all__ = [
+    "check_commitment",
+    "check_conflicts",
+    "check_scanning",
+    "check_syntaxes",
+    "check_tls",
+]
 
 _TLS_NEEDS_AUTH: Final = frozenset({"--std-passwd", "--use-passwd", "--null-passwd"})
 
@@ -53,6 +59,24 @@ def check_scanning(occurrences: Sequence[Occurrence], values: dict[str, Any]) ->
             occ.spec.long == "--scan-pattern"
         ):
             raise UsageError(f"option {occ.spelling} only allowed with +sd (--scan-directories)")
+
+
+def check_commitment(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:
+    """``--commit-port/-timeout/-batch`` need ``--commit`` or ``--commit-check``."""
+    if values.get("commit_check") is not None:
+        if values.get("commit"):
+            raise UsageError("option --commit not allowed with --commit-check")
+        for occ in occurrences:
+            if occ.spec.long in ("--echo", "--probe", "--file-list", "--skip-sent", "--report"):
+                raise UsageError(f"option {occ.spelling} not allowed with --commit-check")
+        return
+    if values.get("commit"):
+        if values.get("echo") or values.get("probe"):
+            raise UsageError("option --commit not allowed with --echo or --probe")
+        return
+    for occ in occurrences:
+        if occ.spec.long.startswith("--commit-"):
+            raise UsageError(f"option {occ.spelling} only allowed with --commit or --commit-check")
 
 
 def check_tls(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:

@@ -31,9 +31,16 @@ log = logging.getLogger("storescu")
 
 
 def send(
-    options: Options, settings: AssociationSettings, send_options: SendOptions, err: TextIO
+    options: Options,
+    settings: AssociationSettings,
+    send_options: SendOptions,
+    err: TextIO,
+    extra: Callable[[FileResult], None] | None = None,
 ) -> RunResult:
     """Send what the command line names; return the run's result.
+
+    `extra`, when given, sees every result too (``--commit`` collects the
+    stored instances with it).
 
     Raises
     ------
@@ -53,6 +60,8 @@ def send(
     file_list = _open_file_list(options)
     tally = Tally()
     observers: list[Callable[[FileResult], None]] = [tally]
+    if extra is not None:
+        observers.append(extra)
     if report is not None:
         observers.append(report)
     renamer = None
@@ -124,10 +133,14 @@ def _skip_sent(options: Options) -> SentIndex | None:
                     "(still needed if this run stops early): write to another file"
                 )
     try:
-        sent = SentIndex(options.skip_sent)
+        sent = SentIndex(options.skip_sent, committed_only=options.commit)
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
-    log.info("--skip-sent: %d file(s) recorded as stored", len(sent))
+    log.info(
+        "--skip-sent: %d file(s) recorded as %s",
+        len(sent),
+        "committed" if options.commit else "stored",
+    )
     return sent
 
 

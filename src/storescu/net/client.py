@@ -53,6 +53,7 @@ from storescu.protocol.pdu import (
     AAssociateRQ,
     PresentationContextAC,
     PresentationContextRQ,
+    RoleSelection,
     UserIdentity,
     UserInformation,
 )
@@ -94,6 +95,9 @@ class AssociationSettings:
     tls_server_name : str or None
         SNI name (``--request-sni``). None sends none, unless the context checks
         host names: then the peer's host name is sent and checked.
+    role_selections : tuple of RoleSelection
+        SCP/SCU role selection items to propose (PS3.7 D.3.3.4): a Storage
+        Commitment SCP calling back proposes the SCP role for its class.
     """
 
     calling_aet: str = DEFAULT_CALLING_AET
@@ -107,6 +111,7 @@ class AssociationSettings:
     tls: ssl.SSLContext | None = None
     tls_server_name: str | None = None
     user_identity: UserIdentity | None = None
+    role_selections: tuple[RoleSelection, ...] = ()
 
 
 class DatasetSource(Protocol):
@@ -544,6 +549,7 @@ def _associate_request(
             implementation_class_uid=IMPLEMENTATION_CLASS_UID,
             implementation_version_name=IMPLEMENTATION_VERSION_NAME,
             user_identity=settings.user_identity,
+            role_selections=settings.role_selections,
         ),
     )
 
@@ -675,6 +681,10 @@ def _wait(
         connection.receive_data(data)
 
 
+#: For the other drivers of this layer (Storage Commitment): read one indication.
+wait_event = _wait
+
+
 def _abort_text(event: Aborted, peer: str | None = None) -> str:
     # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
     who = f"Peer {peer}" if peer else "Peer"
@@ -689,6 +699,9 @@ def _abort_text(event: Aborted, peer: str | None = None) -> str:
         return f"{who} aborted Association ({event.message})"
     source = f"peer {peer}" if peer else "peer"
     return f"Protocol error from {source}: {event.message} (association aborted)"
+
+
+abort_text = _abort_text
 
 
 def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:

@@ -15,7 +15,10 @@ the file's and the network transfer syntax, ``bytes`` of the dataset sent,
 ``association`` (1, 2... per run) and ``message_id``, ``status`` as
 ``0x`` + 4 hex digits with ``status_text``, ``error``, ``seconds`` for the
 store, ``repeat`` (1..N, the n-th consecutive row of that path), ``attempts``
-(``--retry``), ``resent_after_unknown`` and ``time`` (UTC, ISO 8601). Empty
+(``--retry``), ``resent_after_unknown``, ``time`` (UTC, ISO 8601) and
+``commitment`` (``--commit``: ``committed``, ``failed 0x0112 no such object
+instance``, ``unconfirmed``; empty without ``--commit`` and for rows not
+stored). Empty
 values are ``null`` in JSON and empty in CSV. Paths that are not valid UTF-8
 survive a round trip (JSON ``\\udcXX`` escapes; raw bytes in CSV).
 """
@@ -55,6 +58,7 @@ COLUMNS: Final = (
     "attempts",
     "resent_after_unknown",
     "time",
+    "commitment",
 )
 
 
@@ -144,6 +148,8 @@ class ReportWriter:
             "attempts": result.attempts,
             "resent_after_unknown": result.resent_after_unknown,
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            # Filled in after the run by --commit (storescu.run.commitment).
+            "commitment": result.commitment,
         }
         return values
 
@@ -182,6 +188,29 @@ def _csv_value(value: object) -> object:
     if isinstance(value, bool):
         return "true" if value else "false"  # as in the JSON form
     return value
+
+
+def write_rows(path: str, rows: Iterable[dict[str, Any]], as_csv: bool | None = None) -> None:
+    """Write whole `rows` (dicts in :data:`COLUMNS` order) as a new report at `path`.
+
+    `as_csv` picks the format (None: by `path`'s name, as :class:`ReportWriter`).
+
+    Raises
+    ------
+    OSError
+        The file cannot be written.
+    """
+    with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as stream:
+        if _is_csv(path) if as_csv is None else as_csv:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for row in rows:
+                writer.writerow(_csv_value(v) for v in row.values())
+        else:
+            for row in rows:
+                stream.write(json.dumps(row) + "\n")
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 def read_report(path: str) -> Iterator[dict[str, Any]]:
@@ -227,9 +256,13 @@ class SentIndex:
     ----------
     reports : iterable of str
         Report files (JSON Lines or CSV).
+    committed_only : bool
+        ``--commit``: a stored row counts only when its ``commitment`` is
+        ``committed`` (the archive confirmed it), so the rest is sent again.
     """
 
-    def __init__(self, reports: Iterable[str] = ()) -> None:
+    def __init__(self, reports: Iterable[str] = (), committed_only: bool = False) -> None:
+        self.committed_only = committed_only
         self._stored: dict[str, tuple[str | None, str | None, str | None]] = {}
         self.reports: list[str] = []
         for report in reports:
@@ -249,6 +282,8 @@ class SentIndex:
             rows += 1
             path, outcome = row.get("path"), row.get("outcome")
             if not isinstance(path, str) or outcome not in _STORED:
+                continue
+            if self.committed_only and row.get("commitment") != "committed":
                 continue
             identity = tuple(
                 intern(v) if isinstance(v, str) and v else None
@@ -281,6 +316,7 @@ class SentIndex:
             sop_class_uid=sop_class,
             sop_instance_uid=sop_instance,
             file_transfer_syntax=syntax,
+            commitment="committed" if self.committed_only else None,
         )
 
 

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import Enum
+from typing import TYPE_CHECKING, Final
 
 from storescu.kernel.records import dataclass, field
 
-__all__ = ["FileResult", "Outcome", "ResultCallback", "RunResult"]
+if TYPE_CHECKING:  # kept off the sender's start-up path
+    from storescu.net.commitment import Commitment
+    from storescu.protocol.commitment import Reference
+
+#: The states of :class:`storescu.net.commitment.Commitment` (the same strings).
+COMMITTED: Final = "committed"
+FAILED: Final = "failed"
+UNCONFIRMED: Final = "unconfirmed"
+
+__all__ = ["CommitmentRun", "FileResult", "Outcome", "ResultCallback", "RunResult"]
 
 
 class Outcome(Enum):
@@ -63,6 +73,9 @@ class FileResult:
     resent_after_unknown: bool = False
     #: True when the failure was a lost association or a timeout.
     network_failure: bool = False
+    #: ``--commit``: the archive's Storage Commitment answer (``committed``,
+    #: ``failed 0x.... reason``, ``unconfirmed``); None when not asked.
+    commitment: str | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +99,9 @@ class RunResult:
     #: How many results each outcome has; kept even when ``results`` is not
     #: (``Sender(keep_results=False)``, for runs over millions of files).
     counts: dict[Outcome, int] = field(default_factory=dict)
+    #: Storage Commitment of the stored instances, when it was requested
+    #: (``send_files(..., commit=...)``, ``--commit``); else None.
+    commitment: CommitmentRun | None = None
 
     @property
     def all_stored(self) -> bool:
@@ -99,6 +115,36 @@ class RunResult:
     def count(self, outcome: Outcome) -> int:
         """How many results have ``outcome``."""
         return self.counts.get(outcome, 0)
+
+
+@dataclass(slots=True)
+class CommitmentRun:
+    """The commitment of every instance asked about, by (class UID, instance UID)."""
+
+    results: dict[Reference, Commitment] = field(default_factory=dict)
+    #: Why the request failed as a whole (association refused...), else None.
+    error: str | None = None
+    interrupted: bool = False
+
+    def count(self, state: str) -> int:
+        """How many instances are in `state` (committed, failed, unconfirmed)."""
+        return sum(1 for c in self.results.values() if c.state == state)
+
+    @property
+    def all_committed(self) -> bool:
+        """True when every instance asked about is committed."""
+        return all(c.state == COMMITTED for c in self.results.values())
+
+    def by_instance(self) -> dict[str, Commitment]:
+        """The results keyed by SOP Instance UID alone (for report rows)."""
+        return {instance: c for (_, instance), c in self.results.items()}
+
+    def summary(self) -> str:
+        """``Storage Commitment: 3 committed, 1 failed, 0 unconfirmed``."""
+        return (
+            f"Storage Commitment: {self.count(COMMITTED)} committed, {self.count(FAILED)} failed, "
+            f"{self.count(UNCONFIRMED)} unconfirmed"
+        )
 
 
 #: Called with each result as soon as it is known (progress, reports).

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from storescu.kernel.errors import TlsError
 from storescu.net.tls import DEFAULT_PROFILE, PROFILES, TlsOptions, server_context
+from storescu.scp.commitment import CommitmentConfig
 from storescu.scp.server import StoreSCP
 
 log = logging.getLogger("storescu.scp")
@@ -50,12 +51,55 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit-after", type=int, metavar="N", help="exit after N associations")
     parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
     parser.add_argument("-d", "--debug", action="store_true", help="debug logging")
+    commit = parser.add_argument_group("storage commitment (PS3.4 Annex J)")
+    commit.add_argument(
+        "--commit",
+        choices=("same", "new"),
+        help="be a Storage Commitment SCP: report on the same association or on a new one",
+    )
+    commit.add_argument(
+        "--commit-delay", type=float, default=0.0, metavar="S", help="seconds before the report"
+    )
+    commit.add_argument(
+        "--commit-report-to",
+        metavar="HOST:PORT",
+        help="--commit new: where to send the report (called AE: the requester's, or -rca)",
+    )
+    commit.add_argument(
+        "-rca", "--commit-report-aet", metavar="AET", help="called AE title of the call-back"
+    )
+    commit.add_argument(
+        "--commit-fail",
+        action="append",
+        default=[],
+        metavar="UID",
+        help="report this SOP Instance UID as failed (0x0110); repeatable",
+    )
     _add_tls_arguments(parser)
     return parser
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     return build_parser().parse_args(argv)
+
+
+def _commitment(args: argparse.Namespace) -> CommitmentConfig | None:
+    """The --commit options as a config (ValueError with a message when inconsistent)."""
+    if args.commit is None:
+        return None
+    report_to = None
+    if args.commit_report_to:
+        host, _, port = args.commit_report_to.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"--commit-report-to {args.commit_report_to!r}: HOST:PORT expected")
+        report_to = (host, int(port))
+    return CommitmentConfig(
+        mode=args.commit,
+        delay=max(args.commit_delay, 0.0),
+        report_to=report_to,
+        report_aet=args.commit_report_aet,
+        fail=frozenset(args.commit_fail),
+    )
 
 
 #: DCMTK storescp's TLS options, one row each: (spellings, argparse keywords).
@@ -151,6 +195,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     output = None if args.ignore else args.output_directory
     try:
+        commitment = _commitment(args)
+    except ValueError as exc:
+        print(f"storescu-scp: {exc}", file=sys.stderr)
+        return 1
+    try:
         tls = _tls_context(args)
     except TlsError as exc:
         print(f"storescu-scp: {exc}", file=sys.stderr)
@@ -166,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_pdu=args.max_pdu,
             exit_after=args.exit_after,
             tls=tls,
+            commitment=commitment,
         )
     except OSError as exc:
         print(f"storescu-scp: cannot listen on {args.bind}:{args.port}: {exc}", file=sys.stderr)

@@ -38,6 +38,7 @@ from storescu.kernel.constants import (
     VERIFICATION_SOP_CLASS,
 )
 from storescu.kernel.errors import RemoteProtocolError
+from storescu.protocol import commitment as sc
 from storescu.protocol import dimse
 from storescu.protocol.association import (
     Aborted,
@@ -59,6 +60,7 @@ from storescu.protocol.pdu import (
     PresentationContextAC,
     UserInformation,
 )
+from storescu.scp.commitment import CommitmentConfig, CommitmentService
 
 log = logging.getLogger("storescu.scp")
 
@@ -134,6 +136,9 @@ class StoreSCP:
     tls : ssl.SSLContext or None
         Accept TLS connections only, with this server context (usually from
         :func:`storescu.net.tls.server_context`); None is plain TCP.
+    commitment : CommitmentConfig or None
+        Also be a Storage Commitment Push Model SCP (:mod:`storescu.scp.commitment`);
+        None refuses that SOP class.
     """
 
     def __init__(
@@ -148,8 +153,14 @@ class StoreSCP:
         accepted_syntaxes: frozenset[str] = ACCEPTED_SYNTAXES,
         exit_after: int | None = None,
         tls: ssl.SSLContext | None = None,
+        commitment: CommitmentConfig | None = None,
     ) -> None:
         self.host = host
+        self.commitment = (
+            None
+            if commitment is None
+            else CommitmentService(commitment, ae_title, self.stored_references)
+        )
         self.tls = tls
         self.ae_title = ae_title
         self.output_dir = output_dir
@@ -207,9 +218,20 @@ class StoreSCP:
                 break
         self._server.close()
 
+    def stored_references(self) -> set[tuple[str, str]]:
+        """(class, instance) of every instance stored with a success or warning status."""
+        with self._lock:
+            return {
+                (r.sop_class_uid, r.sop_instance_uid)
+                for r in self.received
+                if r.status == 0 or r.status & 0xF000 == 0xB000
+            }
+
     def stop(self) -> None:
         """Stop accepting and wait for running associations (bounded)."""
         self._stop.set()
+        if self.commitment is not None:
+            self.commitment.join()
         if self._accept_thread is not None:
             self._accept_thread.join(timeout=5)
         for thread in self._threads:
@@ -228,9 +250,14 @@ class StoreSCP:
         answers: list[PresentationContextAC] = []
         accepted: dict[int, tuple[str, str]] = {}
         for ctx in rq.presentation_contexts:
+            commitment = (
+                ctx.abstract_syntax == sc.STORAGE_COMMITMENT_SOP_CLASS
+                and self.commitment is not None
+            )
             if not (
                 is_storage_class(ctx.abstract_syntax)
                 or ctx.abstract_syntax == VERIFICATION_SOP_CLASS
+                or commitment
             ):
                 answers.append(
                     PresentationContextAC(
@@ -238,9 +265,12 @@ class StoreSCP:
                     )
                 )
                 continue
-            syntax = next(
-                (ts for ts in ctx.transfer_syntaxes if ts in self.accepted_syntaxes), None
+            usable = (
+                {IMPLICIT_VR_LITTLE_ENDIAN, EXPLICIT_VR_LITTLE_ENDIAN}
+                if commitment
+                else self.accepted_syntaxes
             )
+            syntax = next((ts for ts in ctx.transfer_syntaxes if ts in usable), None)
             if syntax is None:
                 answers.append(
                     PresentationContextAC(
@@ -345,6 +375,8 @@ class _AssociationHandler:
         self.current: tuple[dimse.Command, int, BinaryIO | None, str | None] | None = None
         self.current_bytes = 0
         self.current_status: int | None = None
+        #: An N-ACTION-RQ whose dataset is arriving: (command, context ID, bytes so far).
+        self.action: tuple[dimse.Command, int, bytearray] | None = None
 
     def send(self, buffers: Sequence[bytes | bytearray | memoryview]) -> None:
         for buf in buffers:
@@ -421,6 +453,9 @@ class _AssociationHandler:
             if isinstance(message, dimse.CommandReceived):
                 self._on_command(message)
                 continue
+            if self.action is not None:
+                self._on_action_data(message.data, message.last)
+                continue
             if self.current is None:
                 continue
             command, context_id, handle, path = self.current
@@ -446,6 +481,19 @@ class _AssociationHandler:
                 )
             )
             return
+        if field in (sc.N_ACTION_RQ, sc.N_EVENT_REPORT_RSP) and self.scp.commitment is not None:
+            if field == sc.N_EVENT_REPORT_RSP:
+                log.info(
+                    "N-EVENT-REPORT-RSP from %s: 0x%04X",
+                    self.peer,
+                    command.get_int(dimse.STATUS) or 0,
+                )
+                self.scp.commitment.report_statuses.append(command.get_int(dimse.STATUS) or 0)
+                return
+            if not command.has_dataset:
+                raise RemoteProtocolError("N-ACTION-RQ without a dataset", 2, 0)
+            self.action = (command, message.context_id, bytearray())
+            return
         if field != dimse.C_STORE_RQ or not command.has_dataset:
             raise RemoteProtocolError(f"unsupported DIMSE command 0x{field or 0:04X}", 2, 0)
         sop_class, syntax = self.accepted[message.context_id]
@@ -466,6 +514,30 @@ class _AssociationHandler:
             self.current_status = 0xA700 if isinstance(exc, OSError) else 0xC000
         self.current = (command, message.context_id, handle, path)
         self.current_bytes = 0
+
+    def _on_action_data(self, data: bytes, last: bool) -> None:
+        assert self.action is not None and self.scp.commitment is not None
+        command, context_id, buffer = self.action
+        if len(buffer) + len(data) > sc.MAX_DATASET:
+            raise RemoteProtocolError("N-ACTION dataset too large", 2, 0)
+        buffer += data
+        if not last:
+            return
+        self.action = None
+        explicit = self.accepted[context_id][1] == EXPLICIT_VR_LITTLE_ENDIAN
+
+        def send(rq_or_rsp: bytes, dataset: bytes | None) -> None:
+            fragment = self.max_fragment
+            buffers = self.conn.send_data(
+                context_id, rq_or_rsp, is_command=True, last=True, max_fragment=fragment
+            )
+            if dataset is not None:
+                buffers += self.conn.send_data(
+                    context_id, dataset, is_command=False, last=True, max_fragment=fragment
+                )
+            self.send(buffers)
+
+        self.scp.commitment.on_action(command, bytes(buffer), explicit, self.calling, send)
 
     def _finish_store(
         self, command: dimse.Command, context_id: int, handle: BinaryIO | None, path: str | None

@@ -93,6 +93,11 @@ ARITY = {
 # clash with a DCMTK spelling; later features add theirs here.
 OUR_OWN_ARITY: dict[str, int] = {
     "--completion": 1,
+    "--commit": 0,
+    "--commit-check": 1,
+    "--commit-port": 1,
+    "--commit-timeout": 1,
+    "--commit-batch": 1,
     "--retry": 1,
     "--retry-delay": 1,
     "--resend-unknown": 0,
@@ -305,6 +310,11 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--parallel": (["4"], {"parallel": 4}),
     "--echo": ([], {"echo": True}),
     "--probe": ([], {"probe": True}),
+    "--commit": ([], {"commit": True}),
+    "--commit-check": (["run1.jsonl"], {"commit_check": "run1.jsonl"}),
+    "--commit-port": (["11113", "--commit"], {"commit_port": 11113, "commit": True}),
+    "--commit-timeout": (["5", "--commit"], {"commit_timeout": 5.0, "commit": True}),
+    "--commit-batch": (["10", "--commit"], {"commit_batch": 10, "commit": True}),
     "--uid-padding": ([], {"uid_padding": True}),
     "--invent-instance": ([], {"invent_instance": True}),
     "--invent-series": (["3"], {"invent_series": 3}),
@@ -851,7 +861,7 @@ def test_import_is_cheap() -> None:
 
 
 def test_exit_codes() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 3, 10, 130, 143]
+    assert [int(c) for c in ExitCode] == [0, 1, 3, 4, 10, 130, 143]
     assert exit_code_for_status(0xA700) == 167
     assert exit_code_for_status(0xC000) == 192
     assert exit_code_for_status(0xA900) == 169

@@ -26,6 +26,7 @@ from typing import Final
 
 from storescu.cli.spec import OptionSpec
 from storescu.cli.table import (
+    commitment,
     general,
     inputs,
     network,
@@ -45,6 +46,7 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *network.ASSOCIATION_ROWS,
     *operations.ROWS,
     *rewriting.ROWS,
+    *commitment.ROWS,
     *tls.ROWS,
 )
 
