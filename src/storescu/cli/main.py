@@ -173,6 +173,7 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         propose_file_syntaxes=options.propose_file_syntaxes,
         propose_file_classes=options.propose_file_classes,
         parallel=options.parallel,
+        priority=options.priority,
     )
     result = send(options, settings, send_options, err)  # inputs, report, summary
     finish_tls(tls_settings)

@@ -57,6 +57,7 @@ class Options:
     max_pdu: int = DEFAULT_MAX_PDU
     max_send_pdu: int | None = None
     repeat: int = 1
+    priority: str = "medium"  # --priority
     abort: bool = False
     halt: bool = True
     read_mode: str = "auto"

@@ -70,6 +70,10 @@ def convert(occ: Occurrence, raw: tuple[str, ...]) -> object:
         return value
     if spec.kind in ("timeout", "socket-timeout"):
         return _seconds(occ, text)
+    if spec.kind == "priority":
+        if text not in ("low", "medium", "high"):
+            raise _bad(occ, text, "expected one of low, medium, high")
+        return text
     if spec.kind == "level":
         if text not in LOG_LEVELS:
             raise _bad(occ, text, "expected one of " + ", ".join(LOG_LEVELS))

@@ -309,12 +309,14 @@ class StoreAssociation:
         dataset: DatasetSource,
         message_id: int,
         idle: Callable[[], object] | None = None,
+        priority: int = dimse.PRIORITY_MEDIUM,
     ) -> StoreResponse:
         """Send one C-STORE-RQ with its dataset and return the validated response.
 
         `idle`, when given, is called once the request is out, before waiting
         for the response: work for the next store (reading its file) then
-        overlaps with the peer storing this one.
+        overlaps with the peer storing this one. `priority` is the request's
+        Priority (PS3.7 9.1.1.1.9: 0 MEDIUM, DCMTK's only one; 1 HIGH; 2 LOW).
 
         Raises
         ------
@@ -322,14 +324,15 @@ class StoreAssociation:
             The association is gone; whether the peer stored the instance is
             unknown unless the exception says the dataset was never complete.
         """
-        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid)
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid, priority)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s",
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s, priority %s",
                 message_id,
                 context.context_id,
                 sop_class_uid,
                 sop_instance_uid,
+                _PRIORITY_NAMES.get(priority, f"0x{priority:04X}"),
             )
         self.request_complete = False
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
@@ -532,6 +535,8 @@ class StoreAssociation:
             self._dead()
             raise
 
+
+_PRIORITY_NAMES: Final = {code: name.upper() for name, code in dimse.PRIORITIES.items()}
 
 #: PS3.8 9.3.5: a PDV item's 4 length bytes, 2 header bytes and one data byte.
 MIN_PEER_MAX_PDU: Final = 7

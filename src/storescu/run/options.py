@@ -68,6 +68,10 @@ class SendOptions:
     parallel : int
         ``-P``: send over this many associations at once (see
         :mod:`storescu.run.parallel`); 1 is DCMTK's single association.
+    priority : str
+        ``--priority``: the C-STORE-RQ's Priority, ``"low"``, ``"medium"``
+        (default, DCMTK's only one) or ``"high"`` (PS3.7 9.1.1.1.9); a peer
+        may ignore it.
     """
 
     propose: str = "uncompr"
@@ -88,3 +92,4 @@ class SendOptions:
     propose_file_syntaxes: bool = True
     propose_file_classes: bool = True
     parallel: int = 1
+    priority: str = "medium"
