@@ -238,7 +238,7 @@ def test_row09_missing_path_and_directory_without_sd(
         exit_code=EXIT_INCOMPLETE,
         outcomes={
             str(missing): "skipped-invalid-file",
-            str(folder): "skipped-invalid-file",
+            str(folder): "ignored-directory",
             str(ct): "sent",
         },
         causes=["cannot access", "ignoring directory because option --scan-directories"],

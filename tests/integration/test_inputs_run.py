@@ -108,8 +108,10 @@ def test_ignored_directory_is_reported(tmp_path: Path, scp: StoreSCP) -> None:
                      str(tmp_path / "dir"), CT)  # fmt: skip
     # DCMTK's warning; the run goes on, but something named was not sent.
     assert f"W: ignoring directory because option --scan-directories is not set: {tmp_path}" in err
-    assert [r["outcome"] for r in _rows(report)] == ["skipped-invalid-file", "sent"]
+    assert [r["outcome"] for r in _rows(report)] == ["ignored-directory", "sent"]
     assert code == 1 and len(scp.received) == 1
+    # Issue 14.5: a directory is not counted as a file.
+    assert "storescu: 1 file: 1 sent; 1 directory ignored (no +sd) |" in err, err
 
 
 def test_report_and_skip_sent_must_differ(tmp_path: Path, scp: StoreSCP) -> None:

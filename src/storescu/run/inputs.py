@@ -310,7 +310,7 @@ class ItemStream:
         path = entry.path
         if entry.ignored is not None:
             log.warning("%s: %s", entry.ignored, path)
-            return preset_item(FileResult(path, Outcome.SKIPPED_INVALID, error=entry.ignored))
+            return preset_item(FileResult(path, Outcome.IGNORED_DIRECTORY, error=entry.ignored))
         if entry.error is not None:
             return _Item(path, error=entry.error)
         if is_dicomdir_name(path):

@@ -29,6 +29,10 @@ class Outcome(Enum):
     #: Not one of RELIABILITY.md's categories but a refinement of "not sent":
     #: ``--skip-sent`` found it stored in a previous run's report.
     SKIPPED_ALREADY_SENT = "skipped-already-sent"
+    #: A directory operand without ``+sd``: ignored with DCMTK's warning. Not a
+    #: file (the summary counts it apart), but named and not sent, so it is
+    #: not stored either (the exit code says so).
+    IGNORED_DIRECTORY = "ignored-directory"
 
     @property
     def stored(self) -> bool:

@@ -316,5 +316,5 @@ def test_item_stream_skip_sent_and_ignored_directories(tmp_path: Path) -> None:
     assert first.preset.outcome is Outcome.SKIPPED_ALREADY_SENT
     assert first.preset.sop_instance_uid == instance_uid(1)
     assert second.preset is None and second.info is not None  # failed before: sent again
-    assert third.preset is not None and third.preset.outcome is Outcome.SKIPPED_INVALID
+    assert third.preset is not None and third.preset.outcome is Outcome.IGNORED_DIRECTORY
     assert third.preset.error == IGNORED_DIRECTORY

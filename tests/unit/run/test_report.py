@@ -196,6 +196,17 @@ def test_summary_line() -> None:
     assert summary_line(Tally(clock), seconds=0.0, interrupted=True) == (
         "storescu: interrupted: 0 files | 0 B in 0.00 s, 0 B/s, 0.0 files/s"
     )
+    # Issue 14.5: a directory without +sd is not a file.
+    tally = Tally(clock)
+    tally(FileResult("dir", Outcome.IGNORED_DIRECTORY))
+    assert summary_line(tally, seconds=1.0) == (
+        "storescu: 0 files; 1 directory ignored (no +sd) | 0 B in 1.00 s, 0 B/s, 0.0 files/s"
+    )
+    tally(_sent("a.dcm", 1, 1000))
+    tally(FileResult("dir2", Outcome.IGNORED_DIRECTORY))
+    assert summary_line(tally, seconds=1.0).startswith(
+        "storescu: 1 file: 1 sent; 2 directories ignored (no +sd) | "
+    )
     assert [format_size(n) for n in (999, 1000, 1_234_567, 3e9, 4e12)] == [
         "999 B",
         "1.0 kB",
