@@ -171,6 +171,9 @@ class StoreAssociation:
         #: False while a request is being sent; True once its last fragment
         #: went out (then a failure leaves the store's outcome unknown).
         self.request_complete = True
+        #: Dataset bytes of the current (or last) C-STORE handed to the socket:
+        #: all of them once the request is complete; fewer when the send failed.
+        self.dataset_bytes_sent = 0
         #: The peer's answer for every presentation context, by context ID.
         self.answers: dict[int, PresentationContextAC] = {}
         #: The presentation context the last response came on.
@@ -335,6 +338,7 @@ class StoreAssociation:
                 _PRIORITY_NAMES.get(priority, f"0x{priority:04X}"),
             )
         self.request_complete = False
+        self.dataset_bytes_sent = 0
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
         self.request_complete = True
         if idle is not None:
@@ -416,6 +420,7 @@ class StoreAssociation:
                 max_fragment=self.max_fragment,
             )
             self.transport.send(buffers, timeout)
+            self.dataset_bytes_sent += got  # written, not merely read (issue 14.4)
             buffers = []
 
     def _wait_response(self, context_id: int, message_id: int) -> dimse.Command:

@@ -430,6 +430,9 @@ class FileSender:
         """The association is gone in the middle of a store: is the outcome known?"""
         self._assoc = None
         seconds = time.perf_counter() - started
+        # The dataset bytes that went out, not the file's: the summary's
+        # throughput must not count what a stalled peer never received.
+        base = {**base, "bytes": assoc.dataset_bytes_sent}
         if assoc.request_complete:
             # The whole request went out: the peer may have stored it.
             log.error("Store SCU Failed: %s: %s", item.path, exc)

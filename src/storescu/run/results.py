@@ -54,6 +54,7 @@ class FileResult:
     original_sop_instance_uid: str | None = None
     file_transfer_syntax: str | None = None
     network_transfer_syntax: str | None = None
+    #: Dataset bytes written to the peer (all of them once the request was complete).
     bytes: int = 0
     association: int | None = None
     message_id: int | None = None
