@@ -1,0 +1,70 @@
+"""Hostile inputs of issue 14 (rows 44-47 of tests/faults/README.md): FIFOs,
+``--file-list`` lines that never end or are not text, symbolic link loops.
+
+Each test runs the CLI against the well-behaved scripted peer with ``--report``
+and checks the six invariants (:func:`tests.faults.invariants.check`), with a
+hard timeout so that a regression that blocks fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.faults.invariants import (
+    EXIT_FAILURE,
+    EXIT_INCOMPLETE,
+    TIMEOUTS,
+    CliRun,
+    check,
+    run_cli,
+)
+from tests.helpers.hostile import HostilePeer, scenarios
+
+Hostile = Callable[..., HostilePeer]
+#: Hard limit per run: a blocked sender is killed and the test fails.
+HARD_TIMEOUT = 20.0
+
+
+def send(
+    hostile: Hostile, report: Path, inputs: list[str | Path], *options: str
+) -> tuple[CliRun, HostilePeer]:
+    peer = hostile(scenarios.good())
+    run = run_cli(
+        [*TIMEOUTS, *options, peer.host, str(peer.port), *inputs],
+        report=report,
+        timeout=HARD_TIMEOUT,
+    )
+    peer.wait_idle()
+    return run, peer
+
+
+# --- row 44: a FIFO as an operand or in --file-list (issue 14.7) ----------------------
+
+
+@pytest.mark.parametrize("how", ["operand", "file-list", "dicomdir-name"])
+def test_row44_fifo_is_reported_not_opened_for_reading(
+    hostile: Hostile, report: Path, tmp_path: Path, ct: Path, how: str
+) -> None:
+    """Before: blocked forever in open() before any association, whatever -ts said."""
+    fifo = tmp_path / ("DICOMDIR" if how == "dicomdir-name" else "f")
+    os.mkfifo(fifo)
+    if how != "file-list":
+        run, peer = send(hostile, report, [fifo, ct], "--no-halt", "-ts", "2")
+    else:
+        listing = tmp_path / "list.txt"
+        listing.write_text(f"{fifo}\n{ct}\n")
+        run, peer = send(hostile, report, [], "--no-halt", "-ts", "2", "--file-list", str(listing))
+    check(
+        run,
+        exit_code=EXIT_INCOMPLETE,
+        outcomes={str(fifo): "skipped-invalid-file", str(ct): "sent"},
+        causes=["not a regular file"],
+        names=[str(fifo)],
+        sessions=peer.sessions,
+        endings=["release"],
+    )
+    assert run.seconds < 8, run.seconds
