@@ -68,3 +68,57 @@ def test_row44_fifo_is_reported_not_opened_for_reading(
         endings=["release"],
     )
     assert run.seconds < 8, run.seconds
+
+
+# --- row 45: --file-list that is not text, or whose line never ends (issue 14.6) -------
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "endless-line", "binary"])
+def test_row45_file_list_lines_are_bounded(
+    hostile: Hostile, report: Path, tmp_path: Path, ct: Path, kind: str
+) -> None:
+    """Before: ``--file-list /dev/zero`` grew to 6.3 GB in 6 s with no output.
+    Now one line of at most 4096 bytes is held; the list's earlier paths are sent."""
+    if kind == "dev-zero":
+        listing, line, why = Path("/dev/zero"), 1, "not text: NUL byte at column 1"
+        inputs: list[str | Path] = [ct]
+    elif kind == "endless-line":
+        listing = tmp_path / "list.txt"
+        listing.write_bytes(f"{ct}\n".encode() + b"x" * 10_000_000)
+        line, why, inputs = 2, "line longer than 4096 bytes", []
+    else:
+        listing = tmp_path / "list.bin"
+        listing.write_bytes(f"{ct}\n\n".encode() + b"\x7fELF\x02\x01\x01\x00\x00" + b"\n" * 3)
+        line, why, inputs = 3, "not text: NUL byte at column 8", []
+    run, peer = send(hostile, report, inputs, "--file-list", str(listing))
+    check(
+        run,
+        exit_code=EXIT_FAILURE,
+        outcomes={str(ct): "sent"},
+        causes=[f"file list '{listing}': line {line}: {why}; the rest of it is not read"],
+        names=[str(listing)],
+        max_rss_mb=100,
+        sessions=peer.sessions,
+        endings=["release"],
+    )
+    assert run.seconds < 8, run.seconds
+
+
+def test_row45_file_list_of_nothing_but_a_bad_line(
+    hostile: Hostile, report: Path, tmp_path: Path
+) -> None:
+    peer = hostile(scenarios.good())
+    run = run_cli(
+        [*TIMEOUTS, "--file-list", "/dev/zero", peer.host, str(peer.port)],
+        report=report,
+        timeout=HARD_TIMEOUT,
+    )
+    check(
+        run,
+        exit_code=EXIT_FAILURE,
+        outcomes={},
+        causes=["file list '/dev/zero': line 1: not text"],
+        names=["/dev/zero"],
+        max_rss_mb=100,
+    )
+    assert peer.sessions == []

@@ -39,7 +39,7 @@ import os
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Final
 
 from storescu.dataset import inspection
 from storescu.dataset.dicomdir import (
@@ -116,27 +116,57 @@ class Entry:
     ignored: str | None = None
 
 
+#: The longest ``--file-list`` line taken, in bytes: Linux's PATH_MAX.
+MAX_LIST_LINE: Final = 4096
+
+
 class FileListReader:
     """``--file-list``: one path per line of a binary stream; blank lines are skipped.
 
     Lines are decoded like ``argv`` (:func:`os.fsdecode`), so any file name a
     shell could pass works; a trailing ``\\r`` (CRLF files) is removed.
+
+    At most one line is held, of at most :data:`MAX_LIST_LINE` bytes (issue
+    14.6: ``/dev/zero`` has no newline). A longer line, or one with a NUL
+    byte (no path has one: the list is not text), ends the list: the error,
+    naming the list and the line, is logged and kept in :attr:`error`, and
+    nothing more is read from it.
     """
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], name: str = "-") -> None:
         self._stream = stream
+        self.name = name
+        self.line_number = 0
+        #: Why the list was not read to its end, or None.
+        self.error: str | None = None
 
     def __iter__(self) -> FileListReader:
         return self
 
     def __next__(self) -> str:
-        while True:
-            line = self._stream.readline()
+        while self.error is None:
+            # +2: room for the line end ("\r\n") after a path of the largest size.
+            line = self._stream.readline(MAX_LIST_LINE + 2)
             if not line:
-                raise StopIteration
-            line = line.rstrip(b"\n").removesuffix(b"\r")
+                break
+            self.line_number += 1
+            nul = line.find(b"\0")
+            if nul >= 0:
+                self._fail(f"not text: NUL byte at column {nul + 1}")
+                break
+            line = line.removesuffix(b"\n").removesuffix(b"\r")
+            if len(line) > MAX_LIST_LINE:
+                self._fail(f"line longer than {MAX_LIST_LINE} bytes")
+                break
             if line.strip():
                 return os.fsdecode(line)
+        raise StopIteration
+
+    def _fail(self, why: str) -> None:
+        self.error = (
+            f"file list '{self.name}': line {self.line_number}: {why}; the rest of it is not read"
+        )
+        log.error("%s", self.error)
 
 
 _FILE = ""  # a listing row for a regular file; other strings say why it cannot be read
