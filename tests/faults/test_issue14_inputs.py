@@ -122,3 +122,55 @@ def test_row45_file_list_of_nothing_but_a_bad_line(
         max_rss_mb=100,
     )
     assert peer.sessions == []
+
+
+# --- row 47: one file under several names in a +sd +r scan (issue 14.11) ---------------
+
+
+def test_row47_each_real_file_is_sent_once(
+    hostile: Hostile, report: Path, tmp_path: Path
+) -> None:
+    """A symlink loop (a/b -> ../c, c/e -> ../a), a link to a file inside the tree,
+    two links to one file outside it and a hard link: each real file is sent once;
+    every other name is skipped-duplicate naming the first. Exit 0."""
+    from tests.helpers.tree import write_instance
+
+    d = tmp_path / "d"
+    write_instance(d / "a" / "x.dcm", 1)
+    write_instance(d / "c" / "y.dcm", 2)
+    outside = write_instance(tmp_path / "outside" / "o.dcm", 3)
+    write_instance(d / "h1.dcm", 4)
+    os.link(d / "h1.dcm", d / "h2.dcm")
+    (d / "a" / "b").symlink_to("../c")
+    (d / "c" / "e").symlink_to("../a")
+    (d / "o1.dcm").symlink_to(outside)
+    (d / "o2.dcm").symlink_to(outside)
+    (d / "z.dcm").symlink_to("a/x.dcm")
+    run, peer = send(hostile, report, [d], "+sd", "+r")
+    dup = "skipped-duplicate"
+    check(
+        run,
+        exit_code=0,
+        outcomes=[
+            (f"{d}/a/b/y.dcm", dup),
+            (f"{d}/a/x.dcm", "sent"),
+            (f"{d}/c/e/x.dcm", dup),
+            (f"{d}/c/y.dcm", "sent"),
+            (f"{d}/h1.dcm", "sent"),
+            (f"{d}/h2.dcm", dup),
+            (f"{d}/o1.dcm", "sent"),
+            (f"{d}/o2.dcm", dup),
+            (f"{d}/z.dcm", dup),
+        ],
+        causes=[
+            f"skipping {d}/a/b/y.dcm: the same file as {d}/c/y.dcm (a link): not sent twice",
+            f"skipping {d}/o2.dcm: the same file as {d}/o1.dcm",
+            f"skipping {d}/h2.dcm: the same file as {d}/h1.dcm",
+            f"skipping {d}/z.dcm: the same file as {d}/a/x.dcm",
+        ],
+        names=[str(d)],
+        sessions=peer.sessions,
+        endings=["release"],
+    )
+    assert len(peer.sessions[0].stores) == 4
+    assert "4 sent, 5 skipped-duplicate" in run.stderr, run.stderr

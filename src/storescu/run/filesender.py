@@ -237,7 +237,7 @@ class FileSender:
                     self._record(self._result(item, Outcome.NOT_SENT, error="association failed"))
                 return _Step.NO_ASSOCIATION_RECORDED
             self._record(result)
-            if not result.outcome.stored and halt:
+            if not (result.outcome.stored or result.outcome.neutral) and halt:
                 return _Step.HALT
         return _Step.CONTINUE
 

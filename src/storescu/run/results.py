@@ -33,6 +33,15 @@ class Outcome(Enum):
     #: file (the summary counts it apart), but named and not sent, so it is
     #: not stored either (the exit code says so).
     IGNORED_DIRECTORY = "ignored-directory"
+    #: A second name of a file already in the run (a symbolic link or hard
+    #: link met by a ``+sd`` scan): not sent twice. Neither stored nor a
+    #: failure: the first name's row says what happened to the file.
+    SKIPPED_DUPLICATE = "skipped-duplicate"
+
+    @property
+    def neutral(self) -> bool:
+        """True for an outcome that says nothing about storing (a duplicate name)."""
+        return self is Outcome.SKIPPED_DUPLICATE
 
     @property
     def stored(self) -> bool:
@@ -94,11 +103,14 @@ class RunResult:
 
     @property
     def all_stored(self) -> bool:
-        """True when every result is sent, sent-with-warning or skipped-already-sent."""
+        """True when every result is sent, sent-with-warning or skipped-already-sent
+        (skipped-duplicate rows aside: their first name's row counts)."""
         return (
             self.fatal is None
             and not self.interrupted
-            and all(n == 0 or outcome.stored for outcome, n in self.counts.items())
+            and all(
+                n == 0 or outcome.stored or outcome.neutral for outcome, n in self.counts.items()
+            )
         )
 
     def count(self, outcome: Outcome) -> int:

@@ -57,7 +57,9 @@ class Tally:
     @property
     def not_stored(self) -> int:
         """Results that are neither stored now nor stored before."""
-        return sum(n for outcome, n in self.counts.items() if not outcome.stored)
+        return sum(
+            n for outcome, n in self.counts.items() if not (outcome.stored or outcome.neutral)
+        )
 
 
 def format_size(n: float) -> str:
