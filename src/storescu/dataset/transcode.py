@@ -17,8 +17,9 @@ sets, invalid bytes). Here:
   (implicit VR; unknown private tags become UN); ambiguous dictionary VRs
   ("US or SS", "OB or OW", "US or OW") are resolved from PixelRepresentation,
   BitsAllocated and the value length (PS3.5 A.1, PS3.3 C.7.6.3.1, C.11.1);
-* sequences are re-encoded recursively with defined lengths, group lengths
-  (gggg,0000) are dropped (retired, PS3.5 7.2) since the header sizes change;
+* sequences are re-encoded recursively with defined lengths; a group length
+  (gggg,0000) the source has is kept with its value recomputed for the new
+  encoding, and none is added (PS3.5 7.2; DCMTK's conversion does the same);
 * an undefined-length UN sequence stays implicit VR little endian inside
   when it remains UN (PS3.5 6.2.2).
 
@@ -41,6 +42,7 @@ import struct
 import warnings
 import zlib
 from collections.abc import Iterable
+from itertools import groupby
 from typing import TYPE_CHECKING, Any, Final
 
 from storescu.dataset.inspection import CONVERTIBLE_SYNTAXES, FileInfo, can_convert, inspect_file
@@ -224,12 +226,52 @@ class _Encoder:
         if len(ancestors) > _MAX_DEPTH:
             raise ConversionError(f"sequences nested deeper than {_MAX_DEPTH} levels")
         charset = _charset_of(ds, charset)
-        for tag in sorted(ds.keys()):
-            # Group lengths are retired (PS3.5 7.2) and would be wrong after
-            # re-encoding; group 0002 belongs to the file meta (PS3.10 7.1).
-            if tag & 0xFFFF == 0 or tag >> 16 == 0x0002:
+        # Group 0002 belongs to the file meta (PS3.10 7.1), not the dataset.
+        tags = [int(tag) for tag in sorted(ds.keys()) if tag >> 16 != 0x0002]
+        for group, members in groupby(tags, key=lambda tag: tag >> 16):
+            in_group = list(members)
+            if in_group[0] & 0xFFFF == 0:  # sorted: a group length comes first
+                self.group(ds, group, in_group[1:], out, ancestors, charset)
                 continue
-            self.element(ds, int(tag), out, ancestors, charset)
+            for tag in in_group:
+                self.element(ds, tag, out, ancestors, charset)
+
+    def group(
+        self,
+        ds: Dataset,
+        group: int,
+        tags: list[int],
+        out: bytearray,
+        ancestors: list[Dataset],
+        charset: list[str],
+    ) -> None:
+        """A group whose source has a group length (gggg,0000): kept, recomputed.
+
+        PS3.5 7.2: its value is the length of the group's elements after it,
+        which changes with the encoding (explicit vs implicit VR headers,
+        sequences re-encoded with defined lengths), so it is measured on the
+        encoded bytes, file spans included. Groups without one get none, as
+        DCMTK's conversion does (``dcmconv``'s default ``+g=``).
+        """
+        outer = self.spans
+        self.spans = [] if outer is not None else None
+        body = bytearray()
+        try:
+            for tag in tags:
+                self.element(ds, tag, body, ancestors, charset)
+        finally:
+            inner, self.spans = self.spans, outer
+        pieces = inner or []
+        length = len(body) + sum(len(p) if isinstance(p, bytes) else p.length for p in pieces)
+        if length > 0xFFFFFFFF:
+            raise ConversionError(f"group {group:04X} is longer than a group length can say")
+        self.header(out, group << 16, "UL", 4)
+        out += struct.pack("<I" if self.little else ">I", length)
+        if outer is not None and pieces:  # streamed values: keep the order of the bytes
+            outer.append(bytes(out))
+            out.clear()
+            outer.extend(pieces)
+        out += body
 
     def element(
         self, ds: Dataset, tag: int, out: bytearray, ancestors: list[Dataset], charset: list[str]
