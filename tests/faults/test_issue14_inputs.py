@@ -127,9 +127,7 @@ def test_row45_file_list_of_nothing_but_a_bad_line(
 # --- row 47: one file under several names in a +sd +r scan (issue 14.11) ---------------
 
 
-def test_row47_each_real_file_is_sent_once(
-    hostile: Hostile, report: Path, tmp_path: Path
-) -> None:
+def test_row47_each_real_file_is_sent_once(hostile: Hostile, report: Path, tmp_path: Path) -> None:
     """A symlink loop (a/b -> ../c, c/e -> ../a), a link to a file inside the tree,
     two links to one file outside it and a hard link: each real file is sent once;
     every other name is skipped-duplicate naming the first. Exit 0."""

@@ -415,9 +415,7 @@ def test_row41_peer_max_pdu_below_the_smallest_pdata(
     assert peer.sessions[0].stores == []
 
 
-def test_row41_peer_max_pdu_of_7_is_honoured(
-    hostile: Hostile, report: Path, ct: Path
-) -> None:
+def test_row41_peer_max_pdu_of_7_is_honoured(hostile: Hostile, report: Path, ct: Path) -> None:
     """The smallest usable maximum: one data byte per PDV, every PDU exactly 7 bytes long."""
     result, peer = run(hostile, scenarios.good(max_pdu=7), report, [ct])
     check(

@@ -325,7 +325,7 @@ class FileSender:
         message = f"No presentation context for: ({modality}) {info.sop_class_uid}"
         log.error("%s (file %s)", message, item.path)  # name the file (RELIABILITY)
         if not any(c.abstract_syntax == info.sop_class_uid for c in self._contexts):
-            log.info("  (its SOP class was not proposed: -R or +fc, the default, propose the inputs' classes)")
+            log.info("  (its SOP class was not proposed: -R or +fc propose the inputs' classes)")
         return self._result(item, Outcome.NOT_SENT, error=message, association=self._association)
 
     def _open_encoded(

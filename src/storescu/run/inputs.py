@@ -318,7 +318,7 @@ class InputWalker:
         except OSError as exc:
             return Entry(directory, Origin.SCAN, error=f"cannot read directory: {exc.strerror}")
         pattern = self.options.pattern
-        rows: list[tuple[str, str | None]] = []
+        rows: list[tuple[str, str | None, bool]] = []
         for item in found:
             # DCMTK gives names in "." without the "./" prefix.
             path = item.name if directory == os.curdir else item.path

@@ -78,7 +78,9 @@ def summary_line(tally: Tally, seconds: float | None = None, interrupted: bool =
     seconds = tally.elapsed if seconds is None else seconds
     directory = Outcome.IGNORED_DIRECTORY
     counts = ", ".join(
-        f"{tally.counts[o]} {o.value}" for o in Outcome if tally.counts.get(o) and o is not directory
+        f"{tally.counts[o]} {o.value}"
+        for o in Outcome
+        if tally.counts.get(o) and o is not directory
     )
     files = tally.results - tally.counts.get(directory, 0)
     head = "storescu: interrupted: " if interrupted else "storescu: "
