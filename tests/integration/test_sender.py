@@ -154,7 +154,8 @@ def test_no_presentation_context(tmp_path: Path, scp: StoreSCP) -> None:
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     enhanced = tmp_path / "enhanced.dcm"
     ds.save_as(enhanced)
-    code, err = _cli("--no-halt", "127.0.0.1", str(scp.port), str(enhanced), CT)
+    # -fc: DCMTK's proposal (by default the file's own class is proposed too).
+    code, err = _cli("--no-halt", "-fc", "127.0.0.1", str(scp.port), str(enhanced), CT)
     assert code == 3
     assert "E: No presentation context for: (CTe) 1.2.840.10008.5.1.4.1.1.2.1" in err
     # -R proposes the files' own classes, so it goes.
