@@ -163,9 +163,11 @@ def test_row06_non_ascii_uid_is_invalid_not_a_crash(
 def test_row07_unknown_or_non_storage_class_not_proposed(
     hostile: Hostile, report: Path, tmp_path: Path, ct: Path, sop_class: str
 ) -> None:
-    """Not in the built-in proposal: not-sent "No presentation context", warned at once."""
+    """Not in the built-in proposal (``-fc``, DCMTK's behaviour; by default, +fc, the
+    file's class is proposed and the peer decides, as in the ``-R`` test below):
+    not-sent "No presentation context", warned at once."""
     odd = files.with_sop_class(tmp_path / "odd.dcm", sop_class)
-    run, peer = send(hostile, report, [odd, ct], "--no-halt")
+    run, peer = send(hostile, report, [odd, ct], "--no-halt", "-fc")
     check(
         run,
         exit_code=EXIT_INCOMPLETE,
@@ -238,7 +240,7 @@ def test_row09_missing_path_and_directory_without_sd(
         exit_code=EXIT_INCOMPLETE,
         outcomes={
             str(missing): "skipped-invalid-file",
-            str(folder): "skipped-invalid-file",
+            str(folder): "ignored-directory",
             str(ct): "sent",
         },
         causes=["cannot access", "ignoring directory because option --scan-directories"],

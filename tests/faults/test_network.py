@@ -310,3 +310,40 @@ def test_row23_peer_closes_mid_pdu(hostile: Hostile, report: Path, ct: Path, mr:
         sessions=peer.sessions,
         endings=["peer-closed"],
     )
+
+
+# --- row 43: a peer that reads nothing: the summary counts what went out --------------
+
+
+def test_row43_summary_counts_bytes_written_not_bytes_read(
+    hostile: Hostile, report: Path, tmp_path: Path
+) -> None:
+    """Issue 14.4: a 20 MB dataset to a peer that never reads ends not-sent after -ts;
+    the report's ``bytes`` and the summary count the dataset bytes the socket took
+    (at most its buffers), not the file's 20 MB."""
+    import time
+
+    from storescu.run.summary import format_size
+
+    big = files.sparse_large(tmp_path / "big.dcm", 20_000_000)
+
+    def deaf(ch: object) -> None:
+        ch.accept()  # type: ignore[attr-defined]
+        time.sleep(4)  # read nothing more; the sender's -ts 1 fires first
+
+    peer = hostile(deaf, rcvbuf=64 * 1024)
+    run = run_cli(["-ts", "1", "-ta", "5", peer.host, str(peer.port), big], report=report)
+    peer.wait_idle()
+    check(
+        run,
+        exit_code=EXIT_NETWORK,
+        outcomes={str(big): "not-sent"},
+        causes=["timeout"],
+        names=[str(big)],
+        budget=1.0,
+    )
+    (row,) = run.rows()
+    written = row["bytes"]
+    assert isinstance(written, int) and 0 < written < 10_000_000, row
+    summary = next(line for line in run.stderr.splitlines() if line.startswith("storescu: 1 file"))
+    assert f"| {format_size(written)} in " in summary, summary

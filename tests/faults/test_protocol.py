@@ -24,7 +24,14 @@ from tests.faults.invariants import (
     check,
     run_cli,
 )
-from tests.helpers.hostile import HostilePeer, Script, Store, command_without, scenarios
+from tests.helpers.hostile import (
+    HostilePeer,
+    Script,
+    Store,
+    command_with,
+    command_without,
+    scenarios,
+)
 
 Hostile = Callable[..., HostilePeer]
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -384,3 +391,66 @@ def test_row35_warning_statuses(
         sessions=peer.sessions,
         endings=["release"],
     )
+
+
+# --- row 41: a peer maximum PDU length too small to carry data ------------------------
+
+
+@pytest.mark.parametrize("max_pdu", [1, 6])
+def test_row41_peer_max_pdu_below_the_smallest_pdata(
+    hostile: Hostile, report: Path, ct: Path, mr: Path, max_pdu: int
+) -> None:
+    """PS3.8 D.1, 9.3.5: a PDV needs 6 header bytes, so below 7 nothing can go out.
+    Refused at once, A-ABORT; before, 9,636 PDUs of 7 bytes went out and exit 0."""
+    result, peer = run(hostile, scenarios.good(max_pdu=max_pdu), report, [ct, mr])
+    check(
+        result,
+        exit_code=EXIT_FAILURE,
+        outcomes={str(ct): "not-sent", str(mr): "not-sent"},
+        causes=[f"maximum PDU length {max_pdu} is below 7"],
+        names=[f"{peer.host}:{peer.port}"],
+        sessions=peer.sessions,
+        endings=["abort"],
+    )
+    assert peer.sessions[0].stores == []
+
+
+def test_row41_peer_max_pdu_of_7_is_honoured(hostile: Hostile, report: Path, ct: Path) -> None:
+    """The smallest usable maximum: one data byte per PDV, every PDU exactly 7 bytes long."""
+    result, peer = run(hostile, scenarios.good(max_pdu=7), report, [ct])
+    check(
+        result,
+        exit_code=EXIT_SUCCESS,
+        outcomes={str(ct): "sent"},
+        causes=[],
+        sessions=peer.sessions,
+        endings=["release"],
+    )
+    assert peer.sessions[0].max_pdata == 7
+
+
+# --- row 42: a C-STORE-RSP that claims a dataset follows -------------------------------
+
+
+def _claims_dataset(store: Store) -> bytes:
+    return command_with(dimse.COMMAND_DATA_SET_TYPE, 0x0102, store)
+
+
+def test_row42_response_claiming_a_dataset_fails_at_once(
+    hostile: Hostile, report: Path, ct: Path, mr: Path
+) -> None:
+    """PS3.7 9.3.1.2: a C-STORE-RSP has no dataset; Command Data Set Type other than
+    0x0101 is a protocol error at once (before: a wait until -td, 3.2 s with -td 3)."""
+    script = scenarios.after_store(scenarios.do_respond_command(_claims_dataset))
+    result, peer = run(hostile, script, report, [ct, mr], "-td", "3")
+    check(
+        result,
+        exit_code=EXIT_NETWORK,
+        outcomes={str(ct): "failed-outcome-unknown", str(mr): "not-sent"},
+        causes=["claims a dataset follows (Command Data Set Type 0x0102, not 0x0101)"],
+        names=[str(ct)],
+        sessions=peer.sessions,
+        endings=["abort"],
+        abort=(0, 0),
+    )
+    assert result.seconds < 2.5, result.seconds

@@ -529,6 +529,18 @@ def command_without(tag: int, store: Store, status: int = 0) -> bytes:
     return _encode_command({t: v for t, v in full.elements.items() if t not in (tag, 0)})
 
 
+def command_with(tag: int, value: int, store: Store, status: int = 0) -> bytes:
+    """A C-STORE-RSP command set with element (0000,tag) set to the US ``value``."""
+    full = dimse.decode_command(
+        dimse.encode_c_store_rsp(
+            store.message_id, store.sop_class_uid, store.sop_instance_uid, status
+        )
+    )
+    elements = {t: v for t, v in full.elements.items() if t != 0}
+    elements[tag] = value
+    return _encode_command(elements)
+
+
 def _encode_command(elements: dict[int, dimse.CommandValue]) -> bytes:
     parts: list[tuple[int, bytes]] = []
     for tag, value in sorted(elements.items()):

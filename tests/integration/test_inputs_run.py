@@ -108,8 +108,10 @@ def test_ignored_directory_is_reported(tmp_path: Path, scp: StoreSCP) -> None:
                      str(tmp_path / "dir"), CT)  # fmt: skip
     # DCMTK's warning; the run goes on, but something named was not sent.
     assert f"W: ignoring directory because option --scan-directories is not set: {tmp_path}" in err
-    assert [r["outcome"] for r in _rows(report)] == ["skipped-invalid-file", "sent"]
+    assert [r["outcome"] for r in _rows(report)] == ["ignored-directory", "sent"]
     assert code == 1 and len(scp.received) == 1
+    # Issue 14.5: a directory is not counted as a file.
+    assert "storescu: 1 file: 1 sent; 1 directory ignored (no +sd) |" in err, err
 
 
 def test_report_and_skip_sent_must_differ(tmp_path: Path, scp: StoreSCP) -> None:
@@ -301,3 +303,21 @@ def test_scan_of_a_copied_tree_with_a_pattern(tmp_path: Path, scp: StoreSCP) -> 
     code, err = _cli("+sd", "+sp", "*.dcm", "127.0.0.1", str(scp.port), str(tmp_path))
     assert code == 0, err
     assert len(scp.received) == 1  # the pattern is case-sensitive, as DCMTK's fnmatch
+
+
+def test_csv_report_with_hostile_names_resumes_exactly(tmp_path: Path, scp: StoreSCP) -> None:
+    """Issue 14.8: before, a CR in a file name broke the CSV row and --skip-sent sent
+    that already-confirmed file again. Names with CR, LF, quotes, commas, non-UTF-8
+    bytes and a leading = + - @ are all found again."""
+    names = ["cr\rx.dcm", "lf\nx.dcm", 'q"x.dcm', "c,x.dcm", "=x.dcm", "+x.dcm", "-x.dcm",
+             "@x.dcm", os.fsdecode(b"b\xffx.dcm")]  # fmt: skip
+    paths = [str(write_instance(tmp_path / "in" / n, i)) for i, n in enumerate(names, 1)]
+    report = tmp_path / "r.csv"
+    code, err = _cli("--report", str(report), "127.0.0.1", str(scp.port), *paths)
+    assert code == 0 and len(scp.received) == len(paths), err
+    again = tmp_path / "again.jsonl"
+    code, err = _cli("--skip-sent", str(report), "--report", str(again),
+                     "127.0.0.1", str(scp.port), *paths)  # fmt: skip
+    assert code == 0, err
+    assert len(scp.received) == len(paths), "an already-confirmed file was sent again"
+    assert [r["outcome"] for r in _rows(again)] == ["skipped-already-sent"] * len(paths)

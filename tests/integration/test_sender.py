@@ -154,7 +154,8 @@ def test_no_presentation_context(tmp_path: Path, scp: StoreSCP) -> None:
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     enhanced = tmp_path / "enhanced.dcm"
     ds.save_as(enhanced)
-    code, err = _cli("--no-halt", "127.0.0.1", str(scp.port), str(enhanced), CT)
+    # -fc: DCMTK's proposal (by default the file's own class is proposed too).
+    code, err = _cli("--no-halt", "-fc", "127.0.0.1", str(scp.port), str(enhanced), CT)
     assert code == 3
     assert "E: No presentation context for: (CTe) 1.2.840.10008.5.1.4.1.1.2.1" in err
     # -R proposes the files' own classes, so it goes.
@@ -200,3 +201,23 @@ def test_usage_errors_exit_1() -> None:
     code, err = _cli("+cl", "9", "127.0.0.1", "104", CT)
     assert code == 1 and "option +cl only allowed with -xd or -xf" in err
     assert not os.environ.get("STORESCU_NEVER_SET")
+
+
+@pytest.mark.parametrize(("name", "code"), [("low", 2), ("medium", 0), ("high", 1)])
+def test_priority_on_the_wire_in_debug_and_api(name: str, code: int) -> None:
+    """Issue 14.3: --priority LOW / MEDIUM / HIGH is the C-STORE-RQ's Priority
+    (0000,0700) (PS3.7 9.1.1.1.9), shown by -d; SendOptions(priority=...) likewise."""
+    from storescu.protocol import dimse
+    from tests.helpers.hostile import HostilePeer, scenarios
+
+    with HostilePeer(scenarios.good()) as peer:
+        code_, err = _cli("-d", "--priority", name, "127.0.0.1", str(peer.port), CT)
+        assert code_ == 0, err
+        assert f"priority {name.upper()}" in err, err
+        options = SendOptions(priority=name)
+        assert storescu.send_files("127.0.0.1", peer.port, [CT], options=options).all_stored
+        peer.wait_idle()
+        stores = [s for session in peer.sessions for s in session.stores]
+        assert [s.command.get_int(dimse.PRIORITY) for s in stores] == [code, code]
+    with pytest.raises(ValueError, match="priority must be one of low, medium, high"):
+        storescu.send_files("127.0.0.1", 1, [CT], options=SendOptions(priority="urgent"))

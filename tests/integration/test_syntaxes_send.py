@@ -182,10 +182,27 @@ def test_file_classes_beyond_the_builtin_list(tmp_path: Path) -> None:
     enhanced = tmp_path / "enhanced.dcm"
     ds.save_as(enhanced)
     with StoreSCP() as scp:
-        code, err = _cli("-v", "127.0.0.1", str(scp.port), str(enhanced))
+        code, err = _cli("-v", "-fc", "127.0.0.1", str(scp.port), str(enhanced))
         assert code == 1 and "its SOP class was not proposed: -R or +fc" in err, err
         code, err = _cli("+fc", "127.0.0.1", str(scp.port), str(enhanced))
         assert code == 0, err
+
+
+def test_file_classes_are_proposed_by_default() -> None:
+    """Issue 14.1: a Segmentation (not in DCMTK's list) goes out without +fc, as with
+    dcmsend; DCMTK's list and order come first, the file's class after it."""
+    seg = str(get_testdata_file("liver_1frame.dcm"))
+    with StoreSCP() as scp:
+        code, err = _cli("+v", "127.0.0.1", str(scp.port), seg)
+        assert code == 0, err
+        assert [r.sop_class_uid for r in scp.received] == ["1.2.840.10008.5.1.4.1.1.66.4"]
+        proposed = [
+            line.split("=", 1)[1] for line in err.splitlines() if "Abstract Syntax: =" in line
+        ]
+        classes = list(dict.fromkeys(proposed))
+        assert classes[-1] == "1.2.840.10008.5.1.4.1.1.66.4" and len(classes) == 63, classes
+        result = storescu.send_files("127.0.0.1", scp.port, [seg])  # the API's default too
+        assert result.all_stored, result.results
 
 
 @pytest.mark.parametrize("option", ["-xs", "-xv", "-xjl", "-xr", "-xm"])

@@ -148,13 +148,26 @@ def test_warning_status_is_success(
 def test_sop_class_outside_the_default_proposal(
     pynetdicom_scp: Callable[..., PynetdicomPeer], files: list[Path]
 ) -> None:
-    """Segmentation is not proposed without -R: halt with exit 1 before sending it."""
+    """DCMTK's proposal (DCMTK, or ours with -fc) lacks Segmentation: halt with exit 1
+    before sending it. Ours proposes the files' classes by default (issue 14.1)."""
     segmentation = pydicom_file("liver_1frame.dcm")
     peer = pynetdicom_scp()
-    result = send_to(peer, [segmentation, *files], "-v", expect=EXIT_FATAL)
+    dcmtk_proposal = [] if SENDER_IS_DCMTK else ["-fc"]
+    result = send_to(peer, [segmentation, *files], "-v", *dcmtk_proposal, expect=EXIT_FATAL)
     assert "No presentation context for" in result.stderr, result.describe()
     assert "1.2.840.10008.5.1.4.1.1.66.4" in result.stderr, result.describe()
     assert peer.requests == []
+
+
+@skip_if_dcmtk_sender
+def test_sop_class_outside_dcmtk_list_is_proposed_by_default(
+    pynetdicom_scp: Callable[..., PynetdicomPeer], files: list[Path]
+) -> None:
+    segmentation = pydicom_file("liver_1frame.dcm")
+    peer = pynetdicom_scp()
+    send_to(peer, [segmentation, *files])
+    assert peer.requests[0].sop_class_uid == "1.2.840.10008.5.1.4.1.1.66.4"
+    assert len(peer.requests) == 1 + len(files)
 
 
 def test_context_rejected_by_peer_halts(

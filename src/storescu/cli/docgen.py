@@ -21,6 +21,7 @@ from typing import Final
 from storescu.cli.spec import OptionSpec
 from storescu.cli.table import OPTION_TABLE
 from storescu.cli.values import COMPLETION_SHELLS
+from storescu.protocol.dimse import PRIORITIES
 
 # -------------------------------------------------------------------- origins
 
@@ -80,6 +81,7 @@ _ORIGINS: Final[dict[str, str]] = {
             "--commit-port",
             "--commit-timeout",
             "--commit-batch",
+            "--priority",
         ),
         OURS,
     ),
@@ -113,6 +115,7 @@ NOTES: Final[dict[str, str]] = {
     "--propose-ht-lossy": "DCMTK has no HTJ2K option",
     "--propose-file-syntax": "as dcmsend proposes the files' syntaxes",
     "--parallel": "DCMTK's storescu has none (dcmsend's +ma: one association after another)",
+    "--priority": "DCMTK always sends MEDIUM; dcm4che has --prior-high/--prior-low",
     "--commit": "Storage Commitment (PS3.4 Annex J); dcm4che has it in a separate tool",
 }
 
@@ -188,6 +191,8 @@ def sender_options() -> list[OptionDoc]:
             choices = tuple(LOG_LEVELS)
         elif spec.long == "--completion":
             choices = COMPLETION_SHELLS
+        elif spec.kind == "priority":
+            choices = tuple(PRIORITIES)
         elif (
             spec.kind == "int"
             and spec.minimum is not None

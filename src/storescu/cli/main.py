@@ -177,6 +177,7 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         propose_file_syntaxes=options.propose_file_syntaxes,
         propose_file_classes=options.propose_file_classes,
         parallel=options.parallel,
+        priority=options.priority,
     )
     collector = None
     if options.commit:

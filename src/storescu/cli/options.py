@@ -53,10 +53,11 @@ class Options:
     decompress: str = "lossless"  # +dls / +dly / -dn
     decompress_limit: int | None = None  # MiB
     propose_file_syntaxes: bool = True  # +fs / -fs
-    propose_file_classes: bool = False  # +fc / -fc
+    propose_file_classes: bool = True  # +fc / -fc
     max_pdu: int = DEFAULT_MAX_PDU
     max_send_pdu: int | None = None
     repeat: int = 1
+    priority: str = "medium"  # --priority
     abort: bool = False
     halt: bool = True
     read_mode: str = "auto"

@@ -58,6 +58,7 @@ def send(
     sent = _skip_sent(options)
     report = _open_report(options)
     file_list = _open_file_list(options)
+    listing = FileListReader(file_list, options.file_list or "-") if file_list is not None else None
     tally = Tally()
     observers: list[Callable[[FileResult], None]] = [tally]
     if extra is not None:
@@ -85,7 +86,7 @@ def send(
         options.files,
         read_mode=options.read_mode,
         options=InputOptions(options.scan_directories, options.scan_pattern, options.recurse),
-        file_list=FileListReader(file_list) if file_list is not None else None,
+        file_list=listing,
         sent=sent,
     )
     sender = make_sender(
@@ -117,6 +118,8 @@ def send(
             print(summary_line(tally, interrupted=result.interrupted), file=err, flush=True)
     if problem is not None:
         result.fatal = problem
+    elif listing is not None and listing.error is not None and result.fatal is None:
+        result.fatal = listing.error  # logged when found; the run is incomplete: exit 1
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Final
 from storescu.cli.scanner import NUMBER, Occurrence
 from storescu.cli.spec import INT32_MAX
 from storescu.kernel.errors import UsageError
+from storescu.protocol.dimse import PRIORITIES
 
 __all__ = ["COMPLETION_SHELLS", "LOG_LEVELS", "bad_value", "convert", "parse_port"]
 
@@ -73,6 +74,10 @@ def convert(occ: Occurrence, raw: tuple[str, ...]) -> object:
         return value
     if spec.kind in ("timeout", "socket-timeout"):
         return _seconds(occ, text)
+    if spec.kind == "priority":
+        if text not in PRIORITIES:
+            raise bad_value(occ, text, "expected one of " + ", ".join(PRIORITIES))
+        return text
     if spec.kind == "level":
         if text not in LOG_LEVELS:
             raise bad_value(occ, text, "expected one of " + ", ".join(LOG_LEVELS))

@@ -18,6 +18,7 @@ with lowercase names still work.
 from __future__ import annotations
 
 import os
+import stat
 import warnings
 from collections.abc import Sequence
 from typing import Final
@@ -97,6 +98,10 @@ def resolve_file_id(folder: str, file_id: Sequence[str]) -> str:
 
 def _file_ids(dicomdir: str) -> list[tuple[str, ...]]:
     try:
+        # A FIFO named DICOMDIR would block pydicom's open (issue 14.7): stat
+        # first, which never blocks.
+        if not stat.S_ISREG(os.stat(dicomdir).st_mode):
+            raise DicomdirError("not a regular file")
         with warnings.catch_warnings():  # odd values are judged here, not printed
             warnings.simplefilter("ignore")
             return _read_file_ids(dicomdir)

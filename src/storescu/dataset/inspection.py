@@ -45,6 +45,7 @@ from storescu.kernel.records import dataclass, field
 
 __all__ = [
     "CONVERTIBLE_SYNTAXES",
+    "OPEN_FLAGS",
     "FileInfo",
     "can_convert",
     "inspect_file",
@@ -262,7 +263,18 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
 
 
 # O_BINARY matters on Windows only; os.open is a little cheaper than open().
-_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer,
+# forever, before any timeout applies (issue 14.7); it returns at once and
+# fstat then says "not a regular file". On a regular file it changes nothing
+# (POSIX: O_NONBLOCK does not apply to regular files). O_NOCTTY: a terminal
+# device named as an input must not become our controlling terminal.
+OPEN_FLAGS: Final = (
+    os.O_RDONLY
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+_OPEN_FLAGS: Final = OPEN_FLAGS
 
 
 def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
@@ -395,7 +407,10 @@ def verify_file(info: FileInfo, *, read_mode: str = "auto") -> tuple[FileInfo, b
     except OSError as exc:
         raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
     try:
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):  # replaced since it was inspected
+            raise FileAccessError(path, "not a regular file")
+        size = st.st_size
         if size != info.file_size:
             # Changed since it was inspected: inspect it again, completely.
             info = _inspect(fd, path, read_mode, True)

@@ -15,10 +15,12 @@ here.
 from __future__ import annotations
 
 import io
+import os
+import stat
 from types import TracebackType
 from typing import Final
 
-from storescu.dataset.inspection import FileInfo
+from storescu.dataset.inspection import OPEN_FLAGS, FileInfo
 from storescu.kernel.errors import FileAccessError, InvalidFileError
 
 __all__ = ["DatasetReader", "FileDatasetReader", "MemoryDatasetReader"]
@@ -90,7 +92,12 @@ class FileDatasetReader(DatasetReader):
         self._pos = info.dataset_offset
         self._fp: io.FileIO | None = None
         try:
-            self._fp = open(info.path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
+            # Never blocks on a FIFO swapped in since inspection (issue 14.7).
+            fd = os.open(info.path, OPEN_FLAGS)
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise FileAccessError(info.path, "not a regular file")
+            self._fp = open(fd, "rb", buffering=0)  # noqa: SIM115 - closed by close()
             self._fp.seek(info.dataset_offset)
         except OSError as exc:
             self.close()

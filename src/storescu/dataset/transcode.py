@@ -17,8 +17,9 @@ sets, invalid bytes). Here:
   (implicit VR; unknown private tags become UN); ambiguous dictionary VRs
   ("US or SS", "OB or OW", "US or OW") are resolved from PixelRepresentation,
   BitsAllocated and the value length (PS3.5 A.1, PS3.3 C.7.6.3.1, C.11.1);
-* sequences are re-encoded recursively with defined lengths, group lengths
-  (gggg,0000) are dropped (retired, PS3.5 7.2) since the header sizes change;
+* sequences are re-encoded recursively with defined lengths; a group length
+  (gggg,0000) the source has is kept with its value recomputed for the new
+  encoding, and none is added (PS3.5 7.2; DCMTK's conversion does the same);
 * an undefined-length UN sequence stays implicit VR little endian inside
   when it remains UN (PS3.5 6.2.2).
 
@@ -33,7 +34,6 @@ rewriting, :mod:`storescu.dataset.rewrite`, uses this).
 
 from __future__ import annotations
 
-import array
 import copy
 import io
 import logging
@@ -42,11 +42,11 @@ import struct
 import warnings
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from itertools import groupby
+from typing import TYPE_CHECKING, Any, Final
 
 from storescu.dataset.inspection import CONVERTIBLE_SYNTAXES, FileInfo, can_convert, inspect_file
-from storescu.dataset.readers import DatasetReader
+from storescu.dataset.parts import FileSpan, Part, PartsReader
 from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -102,31 +102,6 @@ OLD_VR_MAP: Final = {
 #: Values larger than this stay in the file when read by :func:`read_deferred`.
 DEFER_SIZE: Final = 64 * 1024
 _ITEM_HEADER: Final = struct.Struct("<HHI")
-
-
-@dataclass(frozen=True, slots=True)
-class FileSpan:
-    """Bytes ``[offset, offset + length)`` of a file, to be sent as part of a dataset.
-
-    Attributes
-    ----------
-    path : str
-        The file.
-    offset, length : int
-        Where the bytes are.
-    swap : int
-        0 to send them as they are, else the word size (2, 4 or 8) whose byte
-        order is reversed on the way (PS3.5 7.3).
-    """
-
-    path: str
-    offset: int
-    length: int
-    swap: int = 0
-
-
-#: A piece of an encoded dataset: bytes in memory, or a span of the source file.
-Part: TypeAlias = bytes | FileSpan
 
 
 def _swap(value: bytes, unit: int) -> bytes:
@@ -251,12 +226,52 @@ class _Encoder:
         if len(ancestors) > _MAX_DEPTH:
             raise ConversionError(f"sequences nested deeper than {_MAX_DEPTH} levels")
         charset = _charset_of(ds, charset)
-        for tag in sorted(ds.keys()):
-            # Group lengths are retired (PS3.5 7.2) and would be wrong after
-            # re-encoding; group 0002 belongs to the file meta (PS3.10 7.1).
-            if tag & 0xFFFF == 0 or tag >> 16 == 0x0002:
+        # Group 0002 belongs to the file meta (PS3.10 7.1), not the dataset.
+        tags = [int(tag) for tag in sorted(ds.keys()) if tag >> 16 != 0x0002]
+        for group, members in groupby(tags, key=lambda tag: tag >> 16):
+            in_group = list(members)
+            if in_group[0] & 0xFFFF == 0:  # sorted: a group length comes first
+                self.group(ds, group, in_group[1:], out, ancestors, charset)
                 continue
-            self.element(ds, int(tag), out, ancestors, charset)
+            for tag in in_group:
+                self.element(ds, tag, out, ancestors, charset)
+
+    def group(
+        self,
+        ds: Dataset,
+        group: int,
+        tags: list[int],
+        out: bytearray,
+        ancestors: list[Dataset],
+        charset: list[str],
+    ) -> None:
+        """A group whose source has a group length (gggg,0000): kept, recomputed.
+
+        PS3.5 7.2: its value is the length of the group's elements after it,
+        which changes with the encoding (explicit vs implicit VR headers,
+        sequences re-encoded with defined lengths), so it is measured on the
+        encoded bytes, file spans included. Groups without one get none, as
+        DCMTK's conversion does (``dcmconv``'s default ``+g=``).
+        """
+        outer = self.spans
+        self.spans = [] if outer is not None else None
+        body = bytearray()
+        try:
+            for tag in tags:
+                self.element(ds, tag, body, ancestors, charset)
+        finally:
+            inner, self.spans = self.spans, outer
+        pieces = inner or []
+        length = len(body) + sum(len(p) if isinstance(p, bytes) else p.length for p in pieces)
+        if length > 0xFFFFFFFF:
+            raise ConversionError(f"group {group:04X} is longer than a group length can say")
+        self.header(out, group << 16, "UL", 4)
+        out += struct.pack("<I" if self.little else ">I", length)
+        if outer is not None and pieces:  # streamed values: keep the order of the bytes
+            outer.append(bytes(out))
+            out.clear()
+            outer.extend(pieces)
+        out += body
 
     def element(
         self, ds: Dataset, tag: int, out: bytearray, ancestors: list[Dataset], charset: list[str]
@@ -493,13 +508,9 @@ def encode_dataset(
                 f"cannot convert from '{transfer_syntax_name(own_ts or 'compressed')}' "
                 f"to '{transfer_syntax_name(target_ts)}'"
             )
-        return _guarded(
-            "dataset", target_ts, _encode, ds, target_ts, False, deflate_level, old_vrs
-        )
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, False, deflate_level, old_vrs)
     if own_ts == target_ts:  # its own compressed syntax: explicit VR LE (PS3.5 A.4)
-        return _guarded(
-            "dataset", target_ts, _encode, ds, target_ts, True, deflate_level, old_vrs
-        )
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, True, deflate_level, old_vrs)
     raise ConversionError(
         f"cannot convert from '{transfer_syntax_name(own_ts or 'unknown')}' "
         f"to '{transfer_syntax_name(target_ts)}'"
@@ -704,85 +715,3 @@ def encode_parts(
 
     parts.append(_guarded(source or "dataset", target_ts, run))
     return [p for p in parts if not isinstance(p, bytes) or p]
-
-
-_SWAP_CODES: Final = {array.array(c).itemsize: c for c in "HIQ"}
-
-
-class PartsReader(DatasetReader):
-    """Streams an encoded dataset made of :data:`Part` pieces.
-
-    Bytes parts are copied; file spans are read into the caller's buffer at
-    send time (from one open file), byte-swapped in place when asked.
-
-    Parameters
-    ----------
-    parts : list of Part
-        In order. Every :class:`FileSpan` must name the same file.
-    """
-
-    def __init__(self, parts: list[Part]) -> None:
-        self._parts = parts
-        self.length = sum(len(p) if isinstance(p, bytes) else p.length for p in parts)
-        self._index = 0
-        self._pos = 0  # within the current part
-        self._fp: io.FileIO | None = None
-
-    def readinto(self, buf: memoryview | bytearray) -> int:
-        """Fill `buf` from the parts; return the number of bytes, 0 at the end."""
-        view = buf if isinstance(buf, memoryview) else memoryview(buf)
-        done = 0
-        while done < len(view) and self._index < len(self._parts):
-            part = self._parts[self._index]
-            if isinstance(part, bytes):
-                n = min(len(view) - done, len(part) - self._pos)
-                view[done : done + n] = part[self._pos : self._pos + n]
-            else:
-                n = self._read_span(part, view[done:])
-                if n == 0:  # a partial swapped word does not fit: send what we have
-                    break
-            done += n
-            self._pos += n
-            if self._pos >= (len(part) if isinstance(part, bytes) else part.length):
-                self._index += 1
-                self._pos = 0
-        return done
-
-    def _read_span(self, span: FileSpan, view: memoryview) -> int:
-        left = span.length - self._pos
-        n = min(len(view), left)
-        unit = span.swap
-        if unit > 1 and n < left:
-            n -= n % unit  # swap whole words only; the rest comes with the next call
-            if n == 0:
-                return 0
-        if self._fp is None:
-            try:
-                self._fp = open(span.path, "rb", buffering=0)  # noqa: SIM115 - closed by close()
-            except OSError as exc:
-                raise FileAccessError(span.path, f"cannot access file: {exc.strerror}") from exc
-        offset = span.offset + self._pos
-        try:
-            self._fp.seek(offset)
-            got = 0
-            while got < n:
-                r = self._fp.readinto(view[got:n])
-                if not r:
-                    raise InvalidFileError(span.path, f"truncated at offset {offset + got}")
-                got += r
-        except OSError as exc:
-            raise FileAccessError(span.path, f"cannot read file: {exc.strerror or exc}") from exc
-        if unit > 1:
-            whole = n - n % unit
-            words = array.array(_SWAP_CODES[unit])
-            words.frombytes(view[:whole])
-            words.byteswap()
-            view[:whole] = memoryview(words).cast("B")
-        return n
-
-    def close(self) -> None:
-        """Close the file; idempotent."""
-        if self._fp is not None:
-            self._fp.close()
-            self._fp = None
-        self._index = len(self._parts)

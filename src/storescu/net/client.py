@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, NoReturn, Protocol, TypeVar
 
 from storescu.kernel.constants import (
     DEFAULT_CALLED_AET,
@@ -176,6 +176,9 @@ class StoreAssociation:
         #: False while a request is being sent; True once its last fragment
         #: went out (then a failure leaves the store's outcome unknown).
         self.request_complete = True
+        #: Dataset bytes of the current (or last) C-STORE handed to the socket:
+        #: all of them once the request is complete; fewer when the send failed.
+        self.dataset_bytes_sent = 0
         #: The peer's answer for every presentation context, by context ID.
         self.answers: dict[int, PresentationContextAC] = {}
         #: The presentation context the last response came on.
@@ -259,6 +262,7 @@ class StoreAssociation:
             (user.implementation_class_uid, user.implementation_version_name),
         )
         assoc._check_user_identity(user)
+        assoc._check_peer_max_pdu()
         assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
         if not accepted.contexts:
             assoc.abort()
@@ -266,6 +270,22 @@ class StoreAssociation:
             error.answers = dict(assoc.answers)
             raise error
         return assoc
+
+    def _check_peer_max_pdu(self) -> None:
+        """Abort and raise when the peer's maximum PDU cannot carry a data byte.
+
+        PS3.8 D.1 and 9.3.5: the maximum bounds the P-DATA-TF variable field;
+        a PDV item takes 4 length bytes and 2 header bytes before its data,
+        so below 7 (other than 0, "no limit") no fragment can go out at all.
+        """
+        size = self.peer_max_pdu
+        if 0 < size < MIN_PEER_MAX_PDU:
+            self.abort()
+            raise NegotiationError(
+                f"peer {self.transport.peer}: its maximum PDU length {size} is below "
+                f"{MIN_PEER_MAX_PDU}, the smallest "
+                "P-DATA-TF that carries data (PS3.8 D.1, 9.3.5); association aborted"
+            )
 
     def _check_user_identity(self, user: UserInformation) -> None:
         """``-rsp``: the A-ASSOCIATE-AC must answer the user identity (else abort, raise)."""
@@ -297,12 +317,14 @@ class StoreAssociation:
         dataset: DatasetSource,
         message_id: int,
         idle: Callable[[], object] | None = None,
+        priority: int = dimse.PRIORITY_MEDIUM,
     ) -> StoreResponse:
         """Send one C-STORE-RQ with its dataset and return the validated response.
 
         `idle`, when given, is called once the request is out, before waiting
         for the response: work for the next store (reading its file) then
-        overlaps with the peer storing this one.
+        overlaps with the peer storing this one. `priority` is the request's
+        Priority (PS3.7 9.1.1.1.9: 0 MEDIUM, DCMTK's only one; 1 HIGH; 2 LOW).
 
         Raises
         ------
@@ -310,16 +332,18 @@ class StoreAssociation:
             The association is gone; whether the peer stored the instance is
             unknown unless the exception says the dataset was never complete.
         """
-        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid)
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid, priority)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
-                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s",
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s, priority %s",
                 message_id,
                 context.context_id,
                 sop_class_uid,
                 sop_instance_uid,
+                _PRIORITY_NAMES.get(priority, f"0x{priority:04X}"),
             )
         self.request_complete = False
+        self.dataset_bytes_sent = 0
         self._guard(lambda: self._send_message(context.context_id, command, dataset))
         self.request_complete = True
         if idle is not None:
@@ -401,6 +425,7 @@ class StoreAssociation:
                 max_fragment=self.max_fragment,
             )
             self.transport.send(buffers, timeout)
+            self.dataset_bytes_sent += got  # written, not merely read (issue 14.4)
             buffers = []
 
     def _wait_response(self, context_id: int, message_id: int) -> dimse.Command:
@@ -408,7 +433,6 @@ class StoreAssociation:
         kind = "DIMSE"
         if timeout is None:
             timeout, kind = self.settings.socket_timeout, "socket"
-        pending: dimse.Command | None = None
         while True:
             event = _wait(self.transport, self.connection, timeout, kind)
             if isinstance(event, DataReceived):
@@ -418,20 +442,24 @@ class StoreAssociation:
                     )
                     if isinstance(message, dimse.CommandReceived):
                         self._response_context = message.context_id
-                        if not message.command.has_dataset:
-                            return message.command
-                        field = message.command.command_field
+                        command = message.command
+                        if not command.has_dataset:
+                            return command
+                        field = command.command_field
                         if not (field or 0) & 0x8000:
                             # RELIABILITY row 31: a request (a C-STORE-RQ...) is no
                             # answer; fail now instead of awaiting its dataset.
                             raise RemoteProtocolError(
                                 f"expected a response, got command field {_hex(field)}"
                             )
-                        pending = message.command
-                    elif message is not None and message.last and pending is not None:
-                        # A response carrying a dataset (C-STORE-RSP has none):
-                        # bounded PDU by PDU and dropped.
-                        return pending
+                        # PS3.7 9.3.1.2, 9.3.5.2: C-STORE-RSP and C-ECHO-RSP carry
+                        # no dataset; one that claims to is broken: fail now,
+                        # not after waiting for a dataset that need not come.
+                        dataset_type = command.get_int(dimse.COMMAND_DATA_SET_TYPE)
+                        raise RemoteProtocolError(
+                            f"response (command field {_hex(field)}) claims a dataset follows "
+                            f"(Command Data Set Type {_hex(dataset_type)}, not 0x0101)"
+                        )
                 continue
             if isinstance(event, ReleaseRequested):
                 self._protocol_abort("the peer requested release while a response was outstanding")
@@ -516,6 +544,12 @@ class StoreAssociation:
         except AssociationAborted:
             self._dead()
             raise
+
+
+_PRIORITY_NAMES: Final = {code: name.upper() for name, code in dimse.PRIORITIES.items()}
+
+#: PS3.8 9.3.5: a PDV item's 4 length bytes, 2 header bytes and one data byte.
+MIN_PEER_MAX_PDU: Final = 7
 
 
 class _SourceShrank(StorescuError):

@@ -48,6 +48,8 @@ DATASET_PRESENT: Final = 0x0000
 PRIORITY_MEDIUM: Final = 0x0000
 PRIORITY_HIGH: Final = 0x0001
 PRIORITY_LOW: Final = 0x0002
+#: PS3.7 9.1.1.1.9 (Priority, 0000,0700): the names users give and their codes.
+PRIORITIES: Final = {"low": PRIORITY_LOW, "medium": PRIORITY_MEDIUM, "high": PRIORITY_HIGH}
 
 # Value representation of the group 0000 elements we read (PS3.7 E.1, E.2).
 _US_TAGS: Final = frozenset(

@@ -19,8 +19,9 @@ to send on it, in order.
   and deflated files never add contexts: they convert to what is proposed
   without touching pixel data, and ``-xi`` keeps meaning implicit VR only.
 * Classes: the built-in list (62), the inputs' classes with ``-R``, or the
-  profile's. With ``+fc`` (off by default, for DCMTK compatibility) the
-  inputs' classes missing from the built-in list are added too.
+  profile's. With ``+fc`` (on by default, as dcmsend; ``-fc`` is DCMTK's
+  behaviour) the inputs' classes missing from the built-in list are added
+  after it, so the list and its order stay DCMTK's.
 * When everything fits in 128 contexts there is one batch, proposed in
   DCMTK's order (classes in list order, each with its base contexts, then
   its own-syntax contexts), with every input in input order. Otherwise the

@@ -40,6 +40,7 @@ from storescu.kernel.errors import (
     TransportError,
 )
 from storescu.net.client import AssociationSettings, StoreAssociation
+from storescu.protocol.dimse import PRIORITIES
 from storescu.run.interrupts import InterruptGuard
 from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
 
@@ -89,6 +90,9 @@ class FileSender:
         self.port = port
         self.settings = settings
         self.options = options
+        if options.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of low, medium, high, not {options.priority!r}")
+        self._priority = PRIORITIES[options.priority]
         self.on_result = on_result
         self.keep_results = keep_results
         self.run_result = RunResult()
@@ -233,7 +237,7 @@ class FileSender:
                     self._record(self._result(item, Outcome.NOT_SENT, error="association failed"))
                 return _Step.NO_ASSOCIATION_RECORDED
             self._record(result)
-            if not result.outcome.stored and halt:
+            if not (result.outcome.stored or result.outcome.neutral) and halt:
                 return _Step.HALT
         return _Step.CONTINUE
 
@@ -401,7 +405,13 @@ class FileSender:
             base["original_sop_instance_uid"] = info.sop_instance_uid
         try:
             response = assoc.send_store(
-                context, info.sop_class_uid, instance, reader, message_id, self._prepare_next
+                context,
+                info.sop_class_uid,
+                instance,
+                reader,
+                message_id,
+                self._prepare_next,
+                self._priority,
             )
         except StorescuError as exc:
             return self._store_failed(item, assoc, exc, started, base), True
@@ -420,6 +430,9 @@ class FileSender:
         """The association is gone in the middle of a store: is the outcome known?"""
         self._assoc = None
         seconds = time.perf_counter() - started
+        # The dataset bytes that went out, not the file's: the summary's
+        # throughput must not count what a stalled peer never received.
+        base = {**base, "bytes": assoc.dataset_bytes_sent}
         if assoc.request_complete:
             # The whole request went out: the peer may have stored it.
             log.error("Store SCU Failed: %s: %s", item.path, exc)

@@ -39,7 +39,7 @@ import os
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from fnmatch import fnmatchcase
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Final
 
 from storescu.dataset import inspection
 from storescu.dataset.dicomdir import (
@@ -107,13 +107,19 @@ class Entry:
 
     ``error`` marks an input known to be unusable (it counts as an invalid
     file); ``ignored`` one left out with a warning that is still reported (a
-    directory without ``+sd``).
+    directory without ``+sd``); ``duplicate_of`` a second name, met by a scan,
+    of the file with that name (same device and inode).
     """
 
     path: str
     origin: Origin
     error: str | None = None
     ignored: str | None = None
+    duplicate_of: str | None = None
+
+
+#: The longest ``--file-list`` line taken, in bytes: Linux's PATH_MAX.
+MAX_LIST_LINE: Final = 4096
 
 
 class FileListReader:
@@ -121,22 +127,48 @@ class FileListReader:
 
     Lines are decoded like ``argv`` (:func:`os.fsdecode`), so any file name a
     shell could pass works; a trailing ``\\r`` (CRLF files) is removed.
+
+    At most one line is held, of at most :data:`MAX_LIST_LINE` bytes (issue
+    14.6: ``/dev/zero`` has no newline). A longer line, or one with a NUL
+    byte (no path has one: the list is not text), ends the list: the error,
+    naming the list and the line, is logged and kept in :attr:`error`, and
+    nothing more is read from it.
     """
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: IO[bytes], name: str = "-") -> None:
         self._stream = stream
+        self.name = name
+        self.line_number = 0
+        #: Why the list was not read to its end, or None.
+        self.error: str | None = None
 
     def __iter__(self) -> FileListReader:
         return self
 
     def __next__(self) -> str:
-        while True:
-            line = self._stream.readline()
+        while self.error is None:
+            # +2: room for the line end ("\r\n") after a path of the largest size.
+            line = self._stream.readline(MAX_LIST_LINE + 2)
             if not line:
-                raise StopIteration
-            line = line.rstrip(b"\n").removesuffix(b"\r")
+                break
+            self.line_number += 1
+            nul = line.find(b"\0")
+            if nul >= 0:
+                self._fail(f"not text: NUL byte at column {nul + 1}")
+                break
+            line = line.removesuffix(b"\n").removesuffix(b"\r")
+            if len(line) > MAX_LIST_LINE:
+                self._fail(f"line longer than {MAX_LIST_LINE} bytes")
+                break
             if line.strip():
                 return os.fsdecode(line)
+        raise StopIteration
+
+    def _fail(self, why: str) -> None:
+        self.error = (
+            f"file list '{self.name}': line {self.line_number}: {why}; the rest of it is not read"
+        )
+        log.error("%s", self.error)
 
 
 _FILE = ""  # a listing row for a regular file; other strings say why it cannot be read
@@ -144,10 +176,14 @@ _FILE = ""  # a listing row for a regular file; other strings say why it cannot 
 
 @dataclass(slots=True)
 class _Listing:
-    """One directory being walked: its rows (path, kind), sorted by name."""
+    """One directory being walked: its rows (path, kind, is a link), sorted by name.
 
-    rows: list[tuple[str, str | None]]
+    ``via_link``: the directory was reached through a symbolic link.
+    """
+
+    rows: list[tuple[str, str | None, bool]]
     ancestors: frozenset[tuple[int, int]]
+    via_link: bool = False
     index: int = 0
 
 
@@ -175,6 +211,12 @@ class InputWalker:
         if file_list is not None:
             self._sources.append((iter(file_list), Origin.FILE_LIST))
         self._stack: list[_Listing] = []
+        #: The directory operands scanned so far: (as given, real path).
+        self._roots: list[tuple[str, str]] = []
+        #: (device, inode) -> first name, for the files that may have a second
+        #: name: reached through a link, or hard-linked. Plain files are not
+        #: kept, so memory does not grow with the tree.
+        self._seen: dict[tuple[int, int], str] = {}
 
     def __iter__(self) -> InputWalker:
         return self
@@ -197,6 +239,7 @@ class InputWalker:
                 return Entry(path, origin)
             if not self.options.scan_directories:
                 return Entry(path, origin, ignored=IGNORED_DIRECTORY)
+            self._roots.append((path, os.path.realpath(path)))
             entry = self._enter(path, frozenset())
             if entry is not None:
                 return entry
@@ -206,13 +249,63 @@ class InputWalker:
         if listing.index >= len(listing.rows):
             self._stack.pop()
             return None
-        path, kind = listing.rows[listing.index]
+        path, kind, link = listing.rows[listing.index]
         listing.index += 1
+        via_link = listing.via_link or link
         if kind is None:  # a subdirectory
-            return self._enter(path, listing.ancestors) if self.options.recurse else None
-        return Entry(path, Origin.SCAN, error=kind or None)
+            if not self.options.recurse:
+                return None
+            return self._enter(path, listing.ancestors, via_link)
+        if kind:
+            return Entry(path, Origin.SCAN, error=kind)
+        return Entry(path, Origin.SCAN, duplicate_of=self._first_name(path, via_link))
 
-    def _enter(self, directory: str, ancestors: frozenset[tuple[int, int]]) -> Entry | None:
+    def _first_name(self, path: str, via_link: bool) -> str | None:
+        """The name this scan gives the same file (device and inode) first, or None.
+
+        A symbolic link loop or a link to a sibling directory (``+sd +r``)
+        shows one file under several names (issue 14.11): each real file is
+        sent once. A name reached through a link whose real path the scan
+        walks anyway is a duplicate of that real name, wherever it comes in
+        the walk; other linked or hard-linked names are kept, and the first
+        one met wins.
+        """
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None  # inspecting it will say why
+        key = (st.st_dev, st.st_ino)
+        first = self._seen.get(key)
+        if first is not None:
+            return first
+        if via_link:
+            real = self._walked_name(path)
+            if real is not None and real != path:
+                return real
+            self._seen[key] = path
+        elif st.st_nlink > 1:
+            self._seen[key] = path
+        return None
+
+    def _walked_name(self, path: str) -> str | None:
+        """The name the scan gives ``path``'s real file without links, if it walks it."""
+        real = os.path.realpath(path)
+        pattern = self.options.pattern
+        for given, root in self._roots:
+            rel = os.path.relpath(real, root)
+            parts = rel.split(os.sep)
+            if rel == os.curdir or parts[0] == os.pardir:
+                continue
+            if len(parts) > 1 and not self.options.recurse:
+                continue
+            if pattern is not None and not fnmatchcase(parts[-1], pattern):
+                continue
+            return rel if given == os.curdir else os.path.join(given, rel)
+        return None
+
+    def _enter(
+        self, directory: str, ancestors: frozenset[tuple[int, int]], via_link: bool = False
+    ) -> Entry | None:
         """Push the listing of `directory`; an Entry only when it cannot be read."""
         try:
             st = os.stat(directory)
@@ -225,15 +318,16 @@ class InputWalker:
         except OSError as exc:
             return Entry(directory, Origin.SCAN, error=f"cannot read directory: {exc.strerror}")
         pattern = self.options.pattern
-        rows: list[tuple[str, str | None]] = []
+        rows: list[tuple[str, str | None, bool]] = []
         for item in found:
             # DCMTK gives names in "." without the "./" prefix.
             path = item.name if directory == os.curdir else item.path
+            link = item.is_symlink()
             if _is_dir(item):
-                rows.append((path, None))
+                rows.append((path, None, link))
             elif pattern is None or fnmatchcase(item.name, pattern):
-                rows.append((path, _kind(item)))
-        self._stack.append(_Listing(rows, ancestors | {key}))
+                rows.append((path, _kind(item), link))
+        self._stack.append(_Listing(rows, ancestors | {key}, via_link))
         return None
 
 
@@ -310,9 +404,13 @@ class ItemStream:
         path = entry.path
         if entry.ignored is not None:
             log.warning("%s: %s", entry.ignored, path)
-            return preset_item(FileResult(path, Outcome.SKIPPED_INVALID, error=entry.ignored))
+            return preset_item(FileResult(path, Outcome.IGNORED_DIRECTORY, error=entry.ignored))
         if entry.error is not None:
             return _Item(path, error=entry.error)
+        if entry.duplicate_of is not None:
+            why = f"the same file as {entry.duplicate_of} (a link): not sent twice"
+            log.warning("skipping %s: %s", path, why)
+            return preset_item(FileResult(path, Outcome.SKIPPED_DUPLICATE, error=why))
         if is_dicomdir_name(path):
             return self._dicomdir(entry)
         if self.sent is not None:

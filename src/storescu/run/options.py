@@ -62,11 +62,16 @@ class SendOptions:
         ``+fs`` (default): also propose each input's own compressed syntax
         for its SOP class when it is not proposed (:mod:`storescu.protocol.planning`).
     propose_file_classes : bool
-        ``+fc``: also propose the inputs' SOP classes missing from the
-        built-in list (``-R`` proposes only those).
+        ``+fc`` (default): also propose the inputs' SOP classes missing
+        from the built-in list, as dcmsend does; ``-fc`` (False) proposes
+        DCMTK's list only (``-R`` proposes only the inputs' classes).
     parallel : int
         ``-P``: send over this many associations at once (see
         :mod:`storescu.run.parallel`); 1 is DCMTK's single association.
+    priority : str
+        ``--priority``: the C-STORE-RQ's Priority, ``"low"``, ``"medium"``
+        (default, DCMTK's only one) or ``"high"`` (PS3.7 9.1.1.1.9); a peer
+        may ignore it.
     """
 
     propose: str = "uncompr"
@@ -85,5 +90,6 @@ class SendOptions:
     conversion: Conversion = field(default_factory=Conversion)
     profile: Profile | None = None
     propose_file_syntaxes: bool = True
-    propose_file_classes: bool = False
+    propose_file_classes: bool = True
     parallel: int = 1
+    priority: str = "medium"

@@ -26,7 +26,6 @@ survive a round trip (JSON ``\\udcXX`` escapes; raw bytes in CSV).
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -101,8 +100,6 @@ class ReportWriter:
             except OSError as exc:
                 raise ReportError(f"cannot open report file '{path}': {exc.strerror}") from exc
         self._stream = stream
-        self._buffer = io.StringIO()
-        self._csv = csv.writer(self._buffer, lineterminator="\n")
         if self.csv:
             self._write(self._csv_line(COLUMNS))
 
@@ -119,11 +116,13 @@ class ReportWriter:
             self._write(json.dumps(row) + "\n")
         self.rows += 1
 
-    def _csv_line(self, values: Iterable[object]) -> str:
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        self._csv.writerow(values)
-        return self._buffer.getvalue()
+    @staticmethod
+    def _csv_line(values: Iterable[object]) -> str:
+        # RFC 4180 2.6-2.7: a field holding a comma, a quote, CR or LF is
+        # quoted, quotes doubled. Python's csv writer with a "\n" line end
+        # leaves a lone CR unquoted (issue 14.8), which splits the row when
+        # read back; so the quoting is done here.
+        return ",".join(_csv_field(str(value)) for value in values) + "\n"
 
     @staticmethod
     def row(result: FileResult, repeat: int = 1) -> dict[str, Any]:
@@ -180,6 +179,15 @@ class ReportWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_NEEDS_QUOTES: Final = frozenset(',"\r\n')
+
+
+def _csv_field(text: str) -> str:
+    if _NEEDS_QUOTES.isdisjoint(text):
+        return text
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _csv_value(value: object) -> object:

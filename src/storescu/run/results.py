@@ -39,6 +39,19 @@ class Outcome(Enum):
     #: Not one of RELIABILITY.md's categories but a refinement of "not sent":
     #: ``--skip-sent`` found it stored in a previous run's report.
     SKIPPED_ALREADY_SENT = "skipped-already-sent"
+    #: A directory operand without ``+sd``: ignored with DCMTK's warning. Not a
+    #: file (the summary counts it apart), but named and not sent, so it is
+    #: not stored either (the exit code says so).
+    IGNORED_DIRECTORY = "ignored-directory"
+    #: A second name of a file already in the run (a symbolic link or hard
+    #: link met by a ``+sd`` scan): not sent twice. Neither stored nor a
+    #: failure: the first name's row says what happened to the file.
+    SKIPPED_DUPLICATE = "skipped-duplicate"
+
+    @property
+    def neutral(self) -> bool:
+        """True for an outcome that says nothing about storing (a duplicate name)."""
+        return self is Outcome.SKIPPED_DUPLICATE
 
     @property
     def stored(self) -> bool:
@@ -60,6 +73,7 @@ class FileResult:
     original_sop_instance_uid: str | None = None
     file_transfer_syntax: str | None = None
     network_transfer_syntax: str | None = None
+    #: Dataset bytes written to the peer (all of them once the request was complete).
     bytes: int = 0
     association: int | None = None
     message_id: int | None = None
@@ -105,11 +119,14 @@ class RunResult:
 
     @property
     def all_stored(self) -> bool:
-        """True when every result is sent, sent-with-warning or skipped-already-sent."""
+        """True when every result is sent, sent-with-warning or skipped-already-sent
+        (skipped-duplicate rows aside: their first name's row counts)."""
         return (
             self.fatal is None
             and not self.interrupted
-            and all(n == 0 or outcome.stored for outcome, n in self.counts.items())
+            and all(
+                n == 0 or outcome.stored or outcome.neutral for outcome, n in self.counts.items()
+            )
         )
 
     def count(self, outcome: Outcome) -> int:

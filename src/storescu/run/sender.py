@@ -370,7 +370,7 @@ class Sender(FileSender):
             if item.preset is None:
                 files += 1
                 log.error("Bad DICOM file: %s: %s", item.path, item.error)
-            elif item.preset.outcome.stored:
+            elif item.preset.outcome.stored or item.preset.outcome.neutral:
                 stored += 1
             else:
                 ignored += 1  # a directory without +sd

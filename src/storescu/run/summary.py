@@ -57,7 +57,9 @@ class Tally:
     @property
     def not_stored(self) -> int:
         """Results that are neither stored now nor stored before."""
-        return sum(n for outcome, n in self.counts.items() if not outcome.stored)
+        return sum(
+            n for outcome, n in self.counts.items() if not (outcome.stored or outcome.neutral)
+        )
 
 
 def format_size(n: float) -> str:
@@ -74,11 +76,20 @@ def format_size(n: float) -> str:
 def summary_line(tally: Tally, seconds: float | None = None, interrupted: bool = False) -> str:
     """The one-line summary of a run (see the module docstring)."""
     seconds = tally.elapsed if seconds is None else seconds
-    counts = ", ".join(f"{tally.counts[o]} {o.value}" for o in Outcome if tally.counts.get(o))
+    directory = Outcome.IGNORED_DIRECTORY
+    counts = ", ".join(
+        f"{tally.counts[o]} {o.value}"
+        for o in Outcome
+        if tally.counts.get(o) and o is not directory
+    )
+    files = tally.results - tally.counts.get(directory, 0)
     head = "storescu: interrupted: " if interrupted else "storescu: "
-    head += f"{tally.results} file{'' if tally.results == 1 else 's'}"
+    head += f"{files} file{'' if files == 1 else 's'}"
     if counts:
         head += f": {counts}"
+    directories = tally.counts.get(directory, 0)
+    if directories:  # not files (issue 14.5): DCMTK ignores them without +sd
+        head += f"; {directories} director{'y' if directories == 1 else 'ies'} ignored (no +sd)"
     rate = tally.bytes / seconds if seconds > 0 else 0.0
     files_per_second = tally.stores / seconds if seconds > 0 else 0.0
     return (

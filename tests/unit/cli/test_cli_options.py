@@ -105,6 +105,7 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--echo": 0,
     "--probe": 0,
     "--check-hostname": 0,
+    "--priority": 1,
     # dataset rewriting (dcm4che's -s and --uid-suffix; DCMTK storescu has no -s)
     "--set": 1,
     "--uid-suffix": 1,
@@ -244,6 +245,7 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--decompress-lossy": ([], {"decompress": "lossy"}),
     "--decompress-never": ([], {"decompress": "never"}),
     "--decompress-limit": (["64"], {"decompress_limit": 64}),
+    "--priority": (["high"], {"priority": "high"}),
     "--timeout": (["5"], {"connect_timeout": 5.0}),
     "--socket-timeout": (["7"], {"socket_timeout": 7.0}),
     "--acse-timeout": (["9"], {"acse_timeout": 9.0}),
@@ -895,3 +897,12 @@ def test_parsing_does_not_import_argparse() -> None:
         "assert 'dataclasses' not in sys.modules, 'dataclasses imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_priority_names_and_default() -> None:
+    """Issue 14.3: LOW / MEDIUM / HIGH (PS3.7 9.1.1.1.9); MEDIUM by default, as DCMTK."""
+    assert parse().priority == "medium"
+    assert parse("--priority", "low").priority == "low"
+    assert parse("--priority", "low", "--priority", "high").priority == "high"
+    with pytest.raises(UsageError, match="expected one of low, medium, high"):
+        parse("--priority", "urgent")

@@ -316,5 +316,37 @@ def test_item_stream_skip_sent_and_ignored_directories(tmp_path: Path) -> None:
     assert first.preset.outcome is Outcome.SKIPPED_ALREADY_SENT
     assert first.preset.sop_instance_uid == instance_uid(1)
     assert second.preset is None and second.info is not None  # failed before: sent again
-    assert third.preset is not None and third.preset.outcome is Outcome.SKIPPED_INVALID
+    assert third.preset is not None and third.preset.outcome is Outcome.IGNORED_DIRECTORY
     assert third.preset.error == IGNORED_DIRECTORY
+
+
+def test_file_list_lines_are_bounded_and_text() -> None:
+    """Issue 14.6: one line at most MAX_LIST_LINE bytes is held; NUL means not text."""
+    from storescu.run.inputs import MAX_LIST_LINE
+
+    ok = b"a" * MAX_LIST_LINE
+    reader = FileListReader(io.BytesIO(ok + b"\r\n" + ok), "list")
+    assert list(reader) == [ok.decode()] * 2 and reader.error is None
+    reader = FileListReader(io.BytesIO(b"a.dcm\n" + ok + b"b\nc.dcm\n"), "list")
+    assert list(reader) == ["a.dcm"]
+    assert reader.error == (
+        f"file list 'list': line 2: line longer than {MAX_LIST_LINE} bytes; "
+        "the rest of it is not read"
+    )
+
+    class Endless(io.RawIOBase):  # /dev/zero: never a newline
+        reads = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buf: memoryview) -> int:  # type: ignore[override]
+            self.reads += len(buf)
+            buf[:] = b"\0" * len(buf)
+            return len(buf)
+
+    raw = Endless()
+    reader = FileListReader(io.BufferedReader(raw), "/dev/zero")
+    assert list(reader) == [] and reader.error is not None
+    assert "line 1: not text: NUL byte at column 1" in reader.error
+    assert raw.reads <= 2 * 8192 + MAX_LIST_LINE  # nothing like the whole stream

@@ -196,6 +196,17 @@ def test_summary_line() -> None:
     assert summary_line(Tally(clock), seconds=0.0, interrupted=True) == (
         "storescu: interrupted: 0 files | 0 B in 0.00 s, 0 B/s, 0.0 files/s"
     )
+    # Issue 14.5: a directory without +sd is not a file.
+    tally = Tally(clock)
+    tally(FileResult("dir", Outcome.IGNORED_DIRECTORY))
+    assert summary_line(tally, seconds=1.0) == (
+        "storescu: 0 files; 1 directory ignored (no +sd) | 0 B in 1.00 s, 0 B/s, 0.0 files/s"
+    )
+    tally(_sent("a.dcm", 1, 1000))
+    tally(FileResult("dir2", Outcome.IGNORED_DIRECTORY))
+    assert summary_line(tally, seconds=1.0).startswith(
+        "storescu: 1 file: 1 sent; 2 directories ignored (no +sd) | "
+    )
     assert [format_size(n) for n in (999, 1000, 1_234_567, 3e9, 4e12)] == [
         "999 B",
         "1.0 kB",
@@ -261,3 +272,40 @@ def test_renamer_decides_after_the_last_repeat(tmp_path: Path) -> None:
     renamer.finish()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.dcm.done", "b.dcm.bad", "c.dcm"]
     assert renamer.renamed == 2
+
+
+HOSTILE_NAMES = [
+    "cr\rname.dcm",
+    "lf\nname.dcm",
+    "crlf\r\nname.dcm",
+    'quote"d.dcm',
+    "com,ma.dcm",
+    '",\r\n"',
+    "=HYPERLINK(x).dcm",
+    "+1.dcm",
+    "-1.dcm",
+    "@SUM(A1).dcm",
+    " leading and trailing space ",
+    os.fsdecode(b"bytes\xff\xfe.dcm"),
+]
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.csv"])
+def test_hostile_names_round_trip(tmp_path: Path, name: str) -> None:
+    """Issue 14.8: CR, LF, quotes, commas, non-UTF-8 bytes and formula-like names
+    survive the report (RFC 4180 quoting in CSV) and --skip-sent finds each again."""
+    path = tmp_path / name
+    paths = [f"/data/{n}" for n in HOSTILE_NAMES]
+    with ReportWriter(str(path)) as report:
+        for p in paths:
+            report(_sent(p))
+    rows = list(read_report(str(path)))
+    assert [r["path"] for r in rows] == paths
+    assert all(r["outcome"] == "sent" for r in rows)
+    index = SentIndex([str(path)])
+    assert all(p in index for p in paths) and len(index) == len(paths)
+    if name.endswith(".csv"):
+        raw = path.read_bytes()
+        assert b'"/data/cr\rname.dcm"' in raw  # a lone CR is quoted
+        assert b'"/data/quote""d.dcm"' in raw
+        assert b"/data/=HYPERLINK(x).dcm" in raw  # as it is: see the README

@@ -29,6 +29,15 @@ ROWS: Final[tuple[OptionSpec, ...]] = (
             minimum=1,
             maximum=INT32_MAX,
         ),
+        _O(
+            None,
+            "--priority",
+            "C-STORE priority (PS3.7 9.1.1.1.9;\ndefault: medium, as DCMTK always sends)",
+            "priority",
+            args=("LEVEL",),
+            arg_help="LEVEL: low, medium, high",
+            kind="priority",
+        ),
         _O(None, "--abort", "end with A-ABORT instead of A-RELEASE", "abort"),
         _O("-nh", "--no-halt", "go on after a failed file (default: stop)", "halt", False),
         _O(

@@ -102,13 +102,13 @@ ROWS: Final[tuple[OptionSpec, ...]] = (
         _O(
             "+fc",
             "--propose-file-classes",
-            "also propose the files' SOP classes that\nthe built-in list lacks",
+            "also propose the files' SOP classes that\nthe built-in list lacks (default)",
             "propose_file_classes",
         ),
         _O(
             "-fc",
             "--no-file-classes",
-            "propose the built-in list only (default)",
+            "propose the built-in list only (DCMTK)",
             "propose_file_classes",
             False,
         ),
