@@ -62,7 +62,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 log "installing the project and its test dependencies into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,dask]'
 
 # --- checks -------------------------------------------------------------------------
 failed=()

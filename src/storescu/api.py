@@ -98,7 +98,10 @@ from storescu.run.options import SendOptions
 from storescu.run.results import ResultCallback, RunResult
 
 if TYPE_CHECKING:
+    from distributed import Client
     from pydicom import Dataset
+
+    from storescu.run.cluster import ClusterOptions
 
 
 def send_files(
@@ -111,6 +114,8 @@ def send_files(
     *,
     inputs: InputOptions | None = None,
     skip_sent: Iterable[str] = (),
+    client: Client | None = None,
+    cluster: ClusterOptions | None = None,
 ) -> RunResult:
     """Send DICOM files with C-STORE, exactly as the ``storescu`` command does.
 
@@ -134,6 +139,15 @@ def send_files(
     skip_sent : iterable of str
         Reports of earlier runs: files they record as stored are not sent
         again (results: skipped-already-sent).
+    client : distributed.Client, optional
+        Send on this Dask cluster instead of from this process (the
+        ``storescu[dask]`` extra): the paths are cut into partitions, each
+        sent by a task on a worker with the same options (``--dask``; see
+        :mod:`storescu.run.cluster`). The workers must see the paths as
+        given. Results arrive in input order, as without a cluster.
+    cluster : ClusterOptions, optional
+        With `client`: partition size and the bound on associations across
+        the cluster (:class:`storescu.run.cluster.ClusterOptions`).
 
     Returns
     -------
@@ -155,6 +169,12 @@ def send_files(
 
         sent = SentIndex(reports)
     items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
+    if client is not None:
+        from storescu.run.cluster import ClusterSender  # imports dask: only when asked
+
+        return ClusterSender(
+            client, host, port, settings or AssociationSettings(), opts, on_result, cluster=cluster
+        ).run(items)
     sender = make_sender(host, port, settings or AssociationSettings(), opts, on_result)
     return sender.run(items)
 

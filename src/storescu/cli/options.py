@@ -98,6 +98,10 @@ class Options:
     parallel: int = 1  # -P: associations at once (storescu.run.parallel)
     echo: bool = False
     probe: bool = False
+    # A Dask cluster (storescu.run.cluster): scheduler address or local:N.
+    dask: str | None = None
+    dask_partition: int = 1000
+    dask_associations: int | None = None
     # Dataset rewriting; storescu.dataset.rewrite.RewriteOptions has the meaning of each.
     invent_instance: bool = False
     invent_series: int | None = None

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
     from storescu.cli.options import Options
     from storescu.net.client import AssociationSettings
+    from storescu.run.cluster import ClusterSender
     from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter, SentIndex
     from storescu.run.results import FileResult, RunResult
+    from storescu.run.sender import Sender
 
 log = logging.getLogger("storescu")
 
@@ -79,9 +81,13 @@ def send(
         file_list=FileListReader(file_list) if file_list is not None else None,
         sent=sent,
     )
-    sender = make_sender(
-        options.peer, options.port, settings, send_options, on_result, keep_results=False
-    )
+    if options.dask is None:
+        sender: Sender | ClusterSender = make_sender(
+            options.peer, options.port, settings, send_options, on_result, keep_results=False
+        )
+        close: Callable[[], None] = _nothing
+    else:
+        sender, close = _cluster_sender(options, settings, send_options, on_result)
     result = sender.run_result
     problem = None
     try:
@@ -89,6 +95,7 @@ def send(
     except ReportError as exc:
         problem = str(exc)
     finally:
+        close()
         if bar is not None:
             bar.clear()
             for handler in log.handlers:
@@ -109,6 +116,52 @@ def send(
     if problem is not None:
         result.fatal = problem
     return result
+
+
+def _nothing() -> None:
+    pass
+
+
+def _cluster_sender(
+    options: Options,
+    settings: AssociationSettings,
+    send_options: SendOptions,
+    on_result: Callable[[FileResult], None],
+) -> tuple[ClusterSender, Callable[[], None]]:
+    """``--dask``: the cluster's sender, and what closes the client (and a local cluster).
+
+    Raises
+    ------
+    UsageError
+        Dask is not installed, or the scheduler cannot be reached.
+    """
+    assert options.dask is not None
+    try:
+        from storescu.run import cluster
+    except ImportError as exc:
+        raise UsageError(f"--dask needs Dask: pip install 'storescu[dask]' ({exc})") from exc
+    try:
+        client, local = cluster.open_client(options.dask)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler '{options.dask}': {exc}") from exc
+    log.info("Dask cluster: %s (dashboard: %s)", options.dask, client.dashboard_link)
+
+    def close() -> None:
+        client.close()
+        if local is not None:
+            local.close()
+
+    sender = cluster.ClusterSender(
+        client,
+        options.peer,
+        options.port,
+        settings,
+        send_options,
+        on_result,
+        keep_results=False,
+        cluster=cluster.ClusterOptions(options.dask_partition, options.dask_associations),
+    )
+    return sender, close
 
 
 def _skip_sent(options: Options) -> SentIndex | None:

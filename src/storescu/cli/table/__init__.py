@@ -26,6 +26,7 @@ from typing import Final
 
 from storescu.cli.spec import OptionSpec
 from storescu.cli.table import (
+    cluster,
     general,
     inputs,
     network,
@@ -44,6 +45,7 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *syntaxes.ROWS,
     *network.ASSOCIATION_ROWS,
     *operations.ROWS,
+    *cluster.ROWS,
     *rewriting.ROWS,
     *tls.ROWS,
 )
