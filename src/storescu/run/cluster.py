@@ -57,6 +57,7 @@ from distributed import Client, Future, Queue, Variable
 
 from storescu.kernel.records import dataclass, field
 from storescu.run.clustertask import Job, send_partition
+from storescu.run.interrupts import InterruptGuard
 from storescu.run.results import FileResult, Outcome, RunResult
 
 if TYPE_CHECKING:
@@ -180,6 +181,9 @@ class ClusterSender:
         self._fatal: str | None = None
         self._queue: Queue | None = None
         self._state: Variable | None = None
+        # Ctrl-C waits while a message is handled or rows are delivered, so
+        # that no row is lost or delivered twice (run.interrupts).
+        self._guard = InterruptGuard()
 
     # ------------------------------------------------------------------ run
 
@@ -197,15 +201,18 @@ class ClusterSender:
         self._queue = Queue(self._name, client=self.client)
         self._state = Variable(f"{self._name}-state", client=self.client)
         self._state.set("run")
+        self._guard.install()
         try:
             try:
                 self._loop()
             except KeyboardInterrupt:
                 self._interrupted()
                 raise
+            finally:
+                self._finish()
+                self.run_result.seconds = time.perf_counter() - started
         finally:
-            self._finish()
-            self.run_result.seconds = time.perf_counter() - started
+            self._guard.uninstall()
         return self.run_result
 
     def _slots(self) -> int:
@@ -225,8 +232,10 @@ class ClusterSender:
                 and len(self._running) < slots
                 and len(self._open) < 4 * slots
             ):
-                self._start_next()
-            self._deliver()
+                with self._guard:
+                    self._start_next()
+            with self._guard:
+                self._deliver()
             if not self._open:
                 if self._halting and not self._exhausted:
                     self._skip_rest("not sent: the run halted after an unsuccessful store")
@@ -274,13 +283,18 @@ class ClusterSender:
         blocking ``get`` with a timeout would log an error on the scheduler
         at every timeout.
         """
-        assert self._queue is not None
-        messages = self._queue.get(batch=True)
-        if not messages and timeout > 0:
+        if not self._receive() and timeout > 0:
             time.sleep(timeout)
+            self._receive()
+
+    def _receive(self) -> int:
+        """Take and handle what is on the queue, as one guarded step; how many messages."""
+        assert self._queue is not None
+        with self._guard:  # taken from the queue means handled
             messages = self._queue.get(batch=True)
-        for message in messages:
-            self._handle(message)
+            for message in messages:
+                self._handle(message)
+        return len(messages)
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind, number, attempt = message[0], message[1], message[2]
@@ -338,6 +352,8 @@ class ClusterSender:
         return skip, resent
 
     def _unknown(self, path: str) -> list[FileResult]:
+        # An input lost with its worker counts as a lost association does.
+        self.run_result.network_failure = True
         rows = [FileResult(path, Outcome.FAILED_OUTCOME_UNKNOWN, error=_UNKNOWN)]
         rows.extend(
             FileResult(path, Outcome.NOT_SENT, error="not sent: the worker was lost")
