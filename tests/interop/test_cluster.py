@@ -23,19 +23,18 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("distributed")  # the storescu[dask] extra; scripts/test.sh installs it
+# The storescu[dask] extra: scripts/test.sh installs it, and a missing Dask fails here.
+from distributed import Client, LocalCluster
+from pydicom import Dataset
+from pydicom.dataset import FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian
 
-from distributed import Client, LocalCluster  # noqa: E402
-from pydicom import Dataset  # noqa: E402
-from pydicom.dataset import FileMetaDataset  # noqa: E402
-from pydicom.uid import ExplicitVRLittleEndian  # noqa: E402
-
-from storescu import SendOptions, StoreSCP, send_files  # noqa: E402
-from storescu.cli.exitcodes import ExitCode  # noqa: E402
-from storescu.cli.main import exit_code, main  # noqa: E402
-from storescu.run.cluster import ClusterOptions  # noqa: E402
-from storescu.run.results import Outcome  # noqa: E402
-from tests.helpers.matching import assert_received_all  # noqa: E402
+from storescu import SendOptions, StoreSCP, send_files
+from storescu.cli.exitcodes import ExitCode
+from storescu.cli.main import exit_code, main
+from storescu.run.cluster import ClusterOptions
+from storescu.run.results import Outcome
+from tests.helpers.matching import assert_received_all
 
 pytestmark = pytest.mark.interop
 
@@ -143,9 +142,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return folder, make_files(folder, 2000)
 
 
-def _check_run(
-    code: int, err: str, report: Path, paths: list[str], received: list[Path]
-) -> None:
+def _check_run(code: int, err: str, report: Path, paths: list[str], received: list[Path]) -> None:
     assert code == 0, err
     rows = read_rows(report)
     assert [row["path"] for row in rows] == paths  # complete, once each, in input order
@@ -173,7 +170,7 @@ def test_2000_files_to_dcmtk_storescp(
 def test_2000_files_to_our_scp(
     full_client: Client, corpus: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
-    folder, paths = corpus
+    _, paths = corpus
     received = tmp_path / "received"
     received.mkdir()
     file_list = tmp_path / "files.txt"
@@ -223,7 +220,7 @@ def test_worker_killed_mid_partition(
     assert killed
     assert "its worker was lost; running it again" in caplog.text  # Dask re-ran it
     assert [r.path for r in result.results] == paths  # every input once, in order
-    by_uid = {r.path: f"1.2.826.0.1.3680043.10.1234.3.{i + 1}" for i, r in enumerate(result.results)}
+    by_uid = {path: f"1.2.826.0.1.3680043.10.1234.3.{i + 1}" for i, path in enumerate(paths)}
     outcomes = Counter(r.outcome for r in result.results)
     assert set(outcomes) <= {Outcome.SENT, Outcome.FAILED_OUTCOME_UNKNOWN}, outcomes
     for r in result.results:
