@@ -72,8 +72,10 @@ log = logging.getLogger("storescu")
 
 #: Inputs per task unless told otherwise.
 DEFAULT_PARTITION_SIZE: Final = 1000
-#: Seconds the coordinator waits for a message before it looks at the tasks.
-_POLL_SECONDS: Final = 0.2
+#: Seconds the coordinator waits for a message before it looks at the tasks
+#: (much less while a task waits for its answer to ``begin``).
+_POLL_SECONDS: Final = 0.05
+_BEGIN_POLL_SECONDS: Final = 0.005
 #: Seconds the tasks get to account for their inputs after Ctrl-C.
 _STOP_GRACE: Final = 15.0
 _UNKNOWN = "outcome unknown: the worker sending it was lost; the peer may have stored it"
@@ -240,7 +242,8 @@ class ClusterSender:
                 if self._halting and not self._exhausted:
                     self._skip_rest("not sent: the run halted after an unsuccessful store")
                 return
-            self._poll(_POLL_SECONDS)
+            waiting = any(part.attempt is None for part in self._running.values())
+            self._poll(_BEGIN_POLL_SECONDS if waiting else _POLL_SECONDS)
             self._check_tasks()
 
     def _start_next(self) -> None:

@@ -13,9 +13,10 @@ survives the task's worker:
     ones an earlier attempt of this partition confirmed, or that the
     coordinator recorded as of unknown outcome) and which to resend.
 ``("started", k, token, n)``
-    sent (synchronously) *before* the sender may take input ``n - 1``: on a
-    re-run, every input below the last mark that has no row was under way or
-    its row was not yet out (``--resend-unknown`` decides).
+    put (synchronously) *before* the first request of input ``n - 1`` may go
+    out (the sender's ``on_send_start``): on a re-run, every input below the
+    last mark that has no row was under way or its row was not yet out
+    (``--resend-unknown`` decides).
 ``("rows", k, token, [(index, FileResult), ...])``
     results, batched every 0.1 s by a background thread.
 ``("done", k, token, facts)``
@@ -33,6 +34,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
+from collections import deque
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Final
 
@@ -108,23 +110,13 @@ class _Rows:
 
 
 class _Paths:
-    """The partition's paths to send, in order, marking them started ahead of the sender."""
+    """The partition's paths to send, in order; none after a halt."""
 
-    def __init__(
-        self,
-        paths: list[str],
-        order: list[int],
-        queue: Queue,
-        head: tuple[str, int, str],
-        halt: threading.Event,
-    ) -> None:
+    def __init__(self, paths: list[str], order: list[int], halt: threading.Event) -> None:
         self.paths = paths
         self.order = order
         self.position = 0
         self.taken = 0  # one past the highest index handed out
-        self._marked = 0
-        self._queue = queue
-        self._head = head
         self._halt = halt
 
     def __iter__(self) -> _Paths:
@@ -134,12 +126,37 @@ class _Paths:
         if self.position >= len(self.order) or self._halt.is_set():
             raise StopIteration
         index = self.order[self.position]
-        if index >= self._marked:
-            self._marked = min(index + WATERMARK_STEP, len(self.paths))
-            self._queue.put((*self._head, self._marked))  # before it can be sent
         self.position += 1
         self.taken = index + 1
         return self.paths[index]
+
+
+class _Marks:
+    """Marks inputs as under way on the scheduler before their first request goes out.
+
+    The sender calls it (``on_send_start``) from the thread about to send; a
+    mark covers :data:`WATERMARK_STEP` inputs, so one synchronous put in 16.
+    """
+
+    def __init__(self, paths: list[str], order: list[int], queue: Queue, head: tuple[Any, ...]):
+        self._indices: dict[str, deque[int]] = {}
+        for index in order:
+            self._indices.setdefault(paths[index], deque()).append(index)
+        self._count = len(paths)
+        self._queue = queue
+        self._head = head
+        self._marked = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, path: str) -> None:
+        with self._lock:
+            waiting = self._indices.get(path)
+            if not waiting:
+                return  # a file a DICOMDIR of this partition references
+            index = waiting.popleft()
+            if index >= self._marked:
+                self._marked = min(index + WATERMARK_STEP, self._count)
+                self._queue.put((*self._head, self._marked))
 
 
 class _Matcher:
@@ -241,7 +258,8 @@ def send_partition(job: Job, number: int, paths: list[str]) -> dict[str, Any]:
     resent = set(answer["resent"])
     order = [index for index in range(len(paths)) if index not in skip]
     halt = threading.Event()
-    source = _Paths(paths, order, queue, ("started", number, attempt), halt)
+    source = _Paths(paths, order, halt)
+    marks = _Marks(paths, order, queue, ("started", number, attempt))
     matcher = _Matcher(paths, order) if order else None
     rows = _Rows(queue, number, attempt)
 
@@ -256,7 +274,7 @@ def send_partition(job: Job, number: int, paths: list[str]) -> dict[str, Any]:
     watch = _Watch(Variable(f"{job.run}-state", client=client), halt)
     try:
         if order:
-            facts.update(_run_sender(job, source, on_result, watch))
+            facts.update(_run_sender(job, source, on_result, marks, watch))
     except KeyboardInterrupt:
         facts["interrupted"] = True
     finally:
@@ -270,9 +288,12 @@ def send_partition(job: Job, number: int, paths: list[str]) -> dict[str, Any]:
     return facts
 
 
-def _run_sender(job: Job, source: Iterator[str], on_result: Any, watch: _Watch) -> dict[str, Any]:
+def _run_sender(
+    job: Job, source: Iterator[str], on_result: Any, marks: _Marks, watch: _Watch
+) -> dict[str, Any]:
     """Run the ordinary sender over `source`; the facts the coordinator merges."""
     sender = make_sender(job.host, job.port, job.settings, job.options, on_result, False)
+    sender.on_send_start = marks
     watch.sender = sender
     items = open_inputs(source, read_mode=job.read_mode, options=InputOptions())
     try:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -103,6 +103,9 @@ class FileSender:
         self._guard = InterruptGuard()
         self._rewriter = _rewriter_for(options)
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
+        #: Called with an input's path just before its first request may go out
+        #: (from the thread that sends it): a cluster task marks it under way there.
+        self.on_send_start: Callable[[str], None] | None = None
         self._association = 0  # the number of the association requested last
         self._next_up: _Item | None = None  # prepared while a response is awaited
         #: How a failed association request is logged (a parallel worker that
@@ -224,6 +227,8 @@ class FileSender:
             log.error("Bad DICOM file: %s: %s", item.path, item.error)
             self._record(self._result(item, Outcome.SKIPPED_INVALID, error=item.error))
             return _Step.HALT if halt else _Step.CONTINUE
+        if self.on_send_start is not None:
+            self.on_send_start(item.path)
         for repeat in range(self.options.repeat):
             self._sends += 1
             result = self._send_with_retries(item)
