@@ -110,9 +110,14 @@ def open_client(address: str) -> tuple[Client, Any]:
     address of a running scheduler (``tcp://host:8786``).
     """
     if address.startswith("local:"):
+        import dask
         from distributed import LocalCluster
 
         workers = int(address.partition(":")[2])
+        # Dask's statistical profiler samples every worker thread 100 times a
+        # second; on a cluster that only runs this send it costs CPU the
+        # sender needs (a cluster of your own keeps your configuration).
+        dask.config.set({"distributed.worker.profile.enabled": False})
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -133,6 +138,8 @@ class _Partition:
     slots: list[int | FileResult] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     rows: dict[int, list[FileResult]] = field(default_factory=dict)
+    #: Every index that has its rows (kept after they are delivered and dropped).
+    settled: set[int] = field(default_factory=set)
     highest: int = -1  # the highest index with a row
     started: int = 0  # inputs below this may have been taken by an attempt
     attempt: str | None = None
@@ -312,6 +319,7 @@ class ClusterSender:
         elif kind == "rows":
             for index, result in message[3]:
                 part.rows.setdefault(index, []).append(result)
+                part.settled.add(index)
                 part.highest = max(part.highest, index)
         elif kind == "done":
             self._done(part, message[3])
@@ -343,15 +351,16 @@ class ClusterSender:
         skip: list[int] = []
         resent: list[int] = []
         for index, path in enumerate(part.paths):
-            if index in part.rows:
+            if index in part.settled:
                 skip.append(index)
             elif index < part.started:
                 if self.options.resend_unknown:
                     resent.append(index)
                 else:
                     part.rows[index] = self._unknown(path)
+                    part.settled.add(index)
                     skip.append(index)
-        part.highest = max(part.rows, default=-1)
+        part.highest = max(part.settled, default=-1)
         return skip, resent
 
     def _unknown(self, path: str) -> list[FileResult]:
@@ -390,7 +399,8 @@ class ClusterSender:
     def _close(self, part: _Partition, reason: str, unknown_below: int) -> None:
         """Partition finished: every input without a row gets one now."""
         for index, path in enumerate(part.paths):
-            if index not in part.rows:
+            if index not in part.settled:
+                part.settled.add(index)
                 if index < unknown_below:
                     part.rows[index] = self._unknown(path)
                 else:

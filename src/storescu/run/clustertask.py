@@ -138,7 +138,10 @@ class _Marks:
     mark covers :data:`WATERMARK_STEP` inputs, so one synchronous put in 16.
     """
 
-    def __init__(self, paths: list[str], order: list[int], queue: Queue, head: tuple[Any, ...]):
+    def __init__(
+        self, paths: list[str], order: list[int], queue: Queue, head: tuple[Any, ...], rows: _Rows
+    ) -> None:
+        self._rows = rows
         self._indices: dict[str, deque[int]] = {}
         for index in order:
             self._indices.setdefault(paths[index], deque()).append(index)
@@ -156,6 +159,7 @@ class _Marks:
             index = waiting.popleft()
             if index >= self._marked:
                 self._marked = min(index + WATERMARK_STEP, self._count)
+                self._rows.flush()  # what is confirmed so far need not count as under way
                 self._queue.put((*self._head, self._marked))
 
 
@@ -259,9 +263,9 @@ def send_partition(job: Job, number: int, paths: list[str]) -> dict[str, Any]:
     order = [index for index in range(len(paths)) if index not in skip]
     halt = threading.Event()
     source = _Paths(paths, order, halt)
-    marks = _Marks(paths, order, queue, ("started", number, attempt))
     matcher = _Matcher(paths, order) if order else None
     rows = _Rows(queue, number, attempt)
+    marks = _Marks(paths, order, queue, ("started", number, attempt), rows)
 
     def on_result(result: FileResult) -> None:
         assert matcher is not None
