@@ -47,6 +47,7 @@ decided here and never reach a worker.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import uuid
 from collections import deque
@@ -118,15 +119,31 @@ def open_client(address: str) -> tuple[Client, Any]:
         # second; on a cluster that only runs this send it costs CPU the
         # sender needs (a cluster of your own keeps your configuration).
         dask.config.set({"distributed.worker.profile.enabled": False})
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            scheduler_port=0,
-        )
+        # The workers ignore SIGINT (inherited when they are spawned): Ctrl-C in a
+        # terminal reaches the whole process group, and it is the coordinator's
+        # to handle -- it stops the tasks, which abort their associations.
+        previous = _ignore_sigint()
+        try:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_port=0,
+            )
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return Client(cluster), cluster
     return Client(address), None
+
+
+def _ignore_sigint() -> Any:
+    """Ignore SIGINT; return the handler to restore (None outside the main thread)."""
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:
+        return None
 
 
 @dataclass(slots=True)
