@@ -297,3 +297,23 @@ def test_skip_sent_resumes_an_interrupted_cluster_run(full_client: Client, tmp_p
     for index, path in enumerate(paths):
         if path in stored_first:  # stored by the first run: not sent again
             assert received[f"1.2.826.0.1.3680043.10.1234.3.{index + 1}"] == 1
+
+
+def test_nothing_to_send_is_fatal_unless_all_was_sent_before(
+    full_client: Client, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with StoreSCP() as scp:
+        code, err = run_cli(["--dask", full_client.scheduler.address, "+sd", "127.0.0.1",
+                             str(scp.port), str(empty)])  # fmt: skip
+        assert code == ExitCode.FAILURE and "no input files to be sent" in err, err
+        paths = make_files(tmp_path / "in", 3)
+        first = tmp_path / "first.jsonl"
+        code, err = run_cli(["--dask", full_client.scheduler.address, "--report", str(first),
+                             "127.0.0.1", str(scp.port), *paths])  # fmt: skip
+        assert code == 0, err
+        code, err = run_cli(["--dask", full_client.scheduler.address, "--skip-sent", str(first),
+                             "127.0.0.1", str(scp.port), *paths])  # fmt: skip
+        assert code == 0 and "3 skipped-already-sent" in err, err
+        assert len(scp.received) == 3

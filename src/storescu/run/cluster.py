@@ -177,6 +177,11 @@ class ClusterSender:
         As for :class:`~storescu.run.sender.Sender`.
     cluster : ClusterOptions
         Partition size, association bound, retries.
+
+    Raises
+    ------
+    ValueError
+        ``max_associations`` is less than ``options.parallel``.
     """
 
     def __init__(
@@ -195,7 +200,11 @@ class ClusterSender:
         self.cluster = cluster or ClusterOptions()
         self.on_result = on_result
         self.keep_results = keep_results
+        bound = self.cluster.max_associations
+        if bound is not None and bound < max(1, options.parallel):
+            raise ValueError(f"max_associations {bound} is less than parallel {options.parallel}")
         self.run_result = RunResult()
+        self._submitted = 0
         self._name = f"storescu-{uuid.uuid4().hex}"
         self._job = Job(self._name, host, port, settings, options, options.read_mode)
         self._open: deque[_Partition] = deque()  # not completely delivered, in order
@@ -290,6 +299,7 @@ class ClusterSender:
         if not part.paths:
             part.done = True
             return
+        self._submitted += 1
         part.future = self.client.submit(
             send_partition,
             self._job,
@@ -524,6 +534,14 @@ class ClusterSender:
             run.fatal = self._fatal
         elif self._fatal is not None:
             run.network_failure = True
+        elif self._submitted == 0 and not run.interrupted:
+            # Nothing reached a worker: as a run on one machine, DCMTK's fatal error
+            # unless every input was stored by an earlier run (--skip-sent).
+            if stored == 0 or stored < sum(run.counts.values()):
+                log.critical("no input files to be sent")
+                run.fatal = "no input files to be sent"
+            else:
+                log.info("nothing to send: every input was sent before")
         for name in (self._state,):
             if name is not None:
                 try:
