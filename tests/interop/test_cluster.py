@@ -20,6 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +36,7 @@ from storescu.cli.main import exit_code, main
 from storescu.run.cluster import ClusterOptions
 from storescu.run.clustertask import WATERMARK_STEP
 from storescu.run.results import Outcome
+from tests.helpers.certs import PASSWORD
 from tests.helpers.matching import assert_received_all
 
 pytestmark = pytest.mark.interop
@@ -317,3 +319,48 @@ def test_nothing_to_send_is_fatal_unless_all_was_sent_before(
                              "127.0.0.1", str(scp.port), *paths])  # fmt: skip
         assert code == 0 and "3 skipped-already-sent" in err, err
         assert len(scp.received) == 3
+
+
+def test_tls_each_task_builds_its_own_context(
+    full_client: Client, tmp_path: Path, pki: Any
+) -> None:
+    from storescu.net.tls import TlsOptions, server_context
+
+    server_tls = server_context(
+        TlsOptions(
+            key_file=str(pki.server.key),
+            cert_file=str(pki.server.cert),
+            ca_files=(str(pki.ca.cert),),
+        )
+    )
+    paths = make_files(tmp_path / "in", 40)
+    report = tmp_path / "report.jsonl"
+    with StoreSCP(tls=server_tls) as scp:
+        code, err = run_cli(
+            [
+                "--dask", full_client.scheduler.address, "--dask-partition", "10",
+                "+tls", str(pki.client_encrypted.key), str(pki.client_encrypted.cert),
+                "+pw", PASSWORD, "+cf", str(pki.ca.cert), "--report", str(report),
+                "127.0.0.1", str(scp.port), *paths,
+            ]
+        )  # fmt: skip
+        assert len(scp.received) == 40
+    assert code == 0, err
+    assert [row["outcome"] for row in read_rows(report)] == ["sent"] * 40
+
+
+def test_tls_settings_that_do_not_load_on_a_worker(
+    full_client: Client, tmp_path: Path, pki: Any
+) -> None:
+    """The coordinator is told, every input is not-sent with the reason (no traceback)."""
+    from storescu.net.tls import TlsOptions
+
+    paths = make_files(tmp_path / "in", 4)
+    broken = TlsOptions(key_file=str(tmp_path / "missing.key"), cert_file=str(pki.client.cert))
+    result = send_files(
+        "127.0.0.1", 9, paths, client=full_client,
+        cluster=ClusterOptions(partition_size=2, tls=broken),
+    )  # fmt: skip
+    assert result.fatal is not None and result.fatal.startswith("TLS: "), result.fatal
+    assert [r.outcome for r in result.results] == [Outcome.NOT_SENT] * 4
+    assert all(r.error and "TLS" in r.error for r in result.results)

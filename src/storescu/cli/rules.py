@@ -107,7 +107,6 @@ def check_tls(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None
 
 #: Options that do not go with ``--dask``, and why.
 _NOT_ON_A_CLUSTER: Final = {
-    "tls": "TLS contexts are not sent to the workers",
     "invent_instance": "invented UIDs are numbered in input order by one process",
     "invent_series": "invented UIDs are numbered in input order by one process",
     "invent_study": "invented UIDs are numbered in input order by one process",

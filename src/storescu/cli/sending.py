@@ -136,6 +136,9 @@ def _cluster_sender(
         Dask is not installed, or the scheduler cannot be reached.
     """
     assert options.dask is not None
+    from storescu.cli.tlsopts import tls_options
+    from storescu.kernel.records import replace
+
     try:
         from storescu.run import cluster
     except ImportError as exc:
@@ -155,11 +158,13 @@ def _cluster_sender(
         client,
         options.peer,
         options.port,
-        settings,
+        replace(settings, tls=None),  # each task builds its own context
         send_options,
         on_result,
         keep_results=False,
-        cluster=cluster.ClusterOptions(options.dask_partition, options.dask_associations),
+        cluster=cluster.ClusterOptions(
+            options.dask_partition, options.dask_associations, tls=tls_options(options)
+        ),
     )
     return sender, close
 

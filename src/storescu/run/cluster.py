@@ -63,6 +63,7 @@ from storescu.run.results import FileResult, Outcome, RunResult
 
 if TYPE_CHECKING:
     from storescu.net.client import AssociationSettings
+    from storescu.net.tls import TlsOptions
     from storescu.run.items import _Item
     from storescu.run.options import SendOptions
     from storescu.run.results import ResultCallback
@@ -96,11 +97,17 @@ class ClusterOptions:
     retries : int
         Dask's ``retries`` for a task that raises (a worker that dies is
         handled by the scheduler's ``allowed_failures`` instead).
+    tls : storescu.net.tls.TlsOptions, optional
+        TLS for the tasks' associations: each task builds its SSL context
+        from these settings (an SSL context cannot travel to a worker). Key,
+        certificate and CA files must be at these paths on every worker, and
+        an encrypted key needs its ``password`` (a worker cannot ask).
     """
 
     partition_size: int = DEFAULT_PARTITION_SIZE
     max_associations: int | None = None
     retries: int = 2
+    tls: TlsOptions | None = None
 
 
 def open_client(address: str) -> tuple[Client, Any]:
@@ -181,7 +188,8 @@ class ClusterSender:
     Raises
     ------
     ValueError
-        ``max_associations`` is less than ``options.parallel``.
+        ``max_associations`` is less than ``options.parallel``, or `settings`
+        holds an SSL context (use ``ClusterOptions.tls``).
     """
 
     def __init__(
@@ -200,13 +208,20 @@ class ClusterSender:
         self.cluster = cluster or ClusterOptions()
         self.on_result = on_result
         self.keep_results = keep_results
+        if settings.tls is not None:
+            raise ValueError(
+                "an SSL context cannot be sent to the workers: give the TLS settings as "
+                "ClusterOptions(tls=TlsOptions(...)) and AssociationSettings(tls=None)"
+            )
         bound = self.cluster.max_associations
         if bound is not None and bound < max(1, options.parallel):
             raise ValueError(f"max_associations {bound} is less than parallel {options.parallel}")
         self.run_result = RunResult()
         self._submitted = 0
         self._name = f"storescu-{uuid.uuid4().hex}"
-        self._job = Job(self._name, host, port, settings, options, options.read_mode)
+        self._job = Job(
+            self._name, host, port, settings, options, options.read_mode, self.cluster.tls
+        )
         self._open: deque[_Partition] = deque()  # not completely delivered, in order
         self._running: dict[int, _Partition] = {}
         self._items: Iterator[_Item] = iter(())
@@ -416,11 +431,12 @@ class ClusterSender:
             if self.options.halt:
                 run.halted = True
                 self._halt()
-        reason = (
-            "not sent: interrupted"
-            if facts.get("interrupted")
-            else ("not sent: the run halted after an unsuccessful store")
-        )
+        if facts.get("interrupted"):
+            reason = "not sent: interrupted"
+        elif fatal and not facts.get("taken"):
+            reason = f"not sent: {fatal}"  # e.g. the task's TLS settings did not load
+        else:
+            reason = "not sent: the run halted after an unsuccessful store"
         self._close(part, reason, unknown_below=0)
 
     def _close(self, part: _Partition, reason: str, unknown_below: int) -> None:

@@ -46,6 +46,7 @@ from storescu.run.inputs import InputOptions, open_inputs
 
 if TYPE_CHECKING:
     from storescu.net.client import AssociationSettings
+    from storescu.net.tls import TlsOptions
     from storescu.run.options import SendOptions
     from storescu.run.results import FileResult
     from storescu.run.sender import Sender
@@ -74,6 +75,8 @@ class Job:
     settings: AssociationSettings
     options: SendOptions
     read_mode: str = "auto"
+    #: TLS settings: each task builds its own SSL context (one cannot be pickled).
+    tls: TlsOptions | None = None
 
 
 class _Rows:
@@ -296,7 +299,26 @@ def _run_sender(
     job: Job, source: Iterator[str], on_result: Any, marks: _Marks, watch: _Watch
 ) -> dict[str, Any]:
     """Run the ordinary sender over `source`; the facts the coordinator merges."""
-    sender = make_sender(job.host, job.port, job.settings, job.options, on_result, False)
+    settings = job.settings
+    if job.tls is not None:
+        from storescu.kernel.errors import TlsError
+        from storescu.kernel.records import replace
+        from storescu.net.tls import client_context
+
+        try:
+            context = client_context(job.tls)
+        except TlsError as exc:  # a key, certificate or profile problem on this worker
+            log.critical("TLS: %s", exc)
+            return {
+                "fatal": f"TLS: {exc}",
+                "halted": False,
+                "halted_on_status": None,
+                "network_failure": False,
+                "interrupted": False,
+                "associations": 0,
+            }
+        settings = replace(settings, tls=context, tls_server_name=job.tls.sni)
+    sender = make_sender(job.host, job.port, settings, job.options, on_result, False)
     sender.on_send_start = marks
     watch.sender = sender
     items = open_inputs(source, read_mode=job.read_mode, options=InputOptions())

@@ -902,7 +902,6 @@ def test_parsing_does_not_import_argparse() -> None:
         (["--dask-associations", "5"], "only allowed with --dask"),
         (["--dask", "local:0"], "invalid value for --dask"),
         (["--dask", "local:x"], "invalid value for --dask"),
-        (["--dask", "local:2", "+tla"], "not allowed with --dask"),
         (["--dask", "local:2", "+II"], "not allowed with --dask"),
         (["--dask", "local:2", "--echo"], "not allowed with --dask"),
         (["--dask", "local:2", "-P", "4", "--dask-associations", "2"], "less than -P 4"),
