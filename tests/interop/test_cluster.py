@@ -364,3 +364,39 @@ def test_tls_settings_that_do_not_load_on_a_worker(
     assert result.fatal is not None and result.fatal.startswith("TLS: "), result.fatal
     assert [r.outcome for r in result.results] == [Outcome.NOT_SENT] * 4
     assert all(r.error and "TLS" in r.error for r in result.results)
+
+
+class RefuseOneSCP(SlowSCP):
+    """Slow, and answers A700 to one SOP instance."""
+
+    def __init__(self, delay: float, refuse: str, **kwargs: object) -> None:
+        super().__init__(delay, **kwargs)
+        self.refuse = refuse
+
+    def _store(self, sop_class: str, instance: str, syntax: str, calling: str) -> Any:
+        if instance == self.refuse:
+            raise OSError("refused by the test")  # the SCP answers A700
+        return super()._store(sop_class, instance, syntax, calling)
+
+
+def test_halt_reaches_the_other_tasks(full_client: Client, tmp_path: Path) -> None:
+    paths = make_files(tmp_path / "in", 200)
+    report = tmp_path / "report.jsonl"
+    with RefuseOneSCP(0.02, "1.2.826.0.1.3680043.10.1234.3.53") as scp:  # index 52
+        code, err = run_cli(
+            [
+                "--dask", full_client.scheduler.address, "--dask-partition", "50",
+                "--report", str(report), "127.0.0.1", str(scp.port), *paths,
+            ]
+        )  # fmt: skip
+    assert code == 0xA7, err  # as without a cluster: the failure status's high byte
+    rows = read_rows(report)
+    assert [row["path"] for row in rows] == paths
+    outcomes = [row["outcome"] for row in rows]
+    assert outcomes[52] == "failed-status"
+    assert outcomes.count("failed-status") == 1
+    assert set(outcomes[53:100]) == {"not-sent"}  # its own task halted at once
+    assert set(outcomes[100:]) == {"not-sent"}  # never started
+    # The task of partition 0, running alongside, halted too before its end.
+    assert "not-sent" in outcomes[:50], outcomes[:50]
+    assert outcomes[:50].count("sent") >= 1

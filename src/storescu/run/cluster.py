@@ -35,8 +35,9 @@ decided here and never reach a worker.
   often than ``allowed_failures``) leaves its unsettled inputs unknown or
   not-sent and the run goes on (an incomplete run, network failure).
 * **Halting.** After an unsuccessful store (DCMTK's default) no partition is
-  started any more and the running ones stop taking inputs; the stores
-  under way finish; everything else is not-sent.
+  started any more and the running tasks halt before their next input (they
+  look twice a second), as after a failure of their own: the stores under
+  way finish; everything else is not-sent.
 * **Ctrl-C.** The tasks are told to stop: each aborts its associations and
   accounts for its inputs as a run on one machine does. The coordinator
   waits a little for their rows, cancels the tasks and records the rest as

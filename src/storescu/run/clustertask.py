@@ -23,8 +23,9 @@ survives the task's worker:
     the run-level facts (halted, fatal...), after the last rows.
 
 Halts and Ctrl-C reach the task through a Dask ``Variable`` (``run``,
-``halt``, ``stop``) that a watcher thread polls: on ``halt`` the task takes
-no more inputs and lets the sends under way finish; on ``stop`` it raises
+``halt``, ``stop``) that a watcher thread polls (twice a second): on ``halt``
+the task's sender halts before its next input, as after a failure of its
+own (the sends under way finish, the rest is not-sent); on ``stop`` it raises
 KeyboardInterrupt in the task's thread and wakes a blocked read, so the
 sender aborts its associations and accounts for its inputs as on Ctrl-C.
 """
@@ -142,9 +143,16 @@ class _Marks:
     """
 
     def __init__(
-        self, paths: list[str], order: list[int], queue: Queue, head: tuple[Any, ...], rows: _Rows
+        self,
+        paths: list[str],
+        order: list[int],
+        queue: Queue,
+        head: tuple[Any, ...],
+        rows: _Rows,
+        halt: threading.Event,
     ) -> None:
         self._rows = rows
+        self._halt = halt
         self._indices: dict[str, deque[int]] = {}
         for index in order:
             self._indices.setdefault(paths[index], deque()).append(index)
@@ -154,16 +162,19 @@ class _Marks:
         self._marked = 0
         self._lock = threading.Lock()
 
-    def __call__(self, path: str) -> None:
+    def __call__(self, path: str) -> bool:
+        if self._halt.is_set():
+            return False  # halted: the sender stops here, as after a failure of its own
         with self._lock:
             waiting = self._indices.get(path)
             if not waiting:
-                return  # a file a DICOMDIR of this partition references
+                return True  # a file a DICOMDIR of this partition references
             index = waiting.popleft()
             if index >= self._marked:
                 self._marked = min(index + WATERMARK_STEP, self._count)
                 self._rows.flush()  # what is confirmed so far need not count as under way
                 self._queue.put((*self._head, self._marked))
+        return True
 
 
 class _Matcher:
@@ -268,7 +279,7 @@ def send_partition(job: Job, number: int, paths: list[str]) -> dict[str, Any]:
     source = _Paths(paths, order, halt)
     matcher = _Matcher(paths, order) if order else None
     rows = _Rows(queue, number, attempt)
-    marks = _Marks(paths, order, queue, ("started", number, attempt), rows)
+    marks = _Marks(paths, order, queue, ("started", number, attempt), rows, halt)
 
     def on_result(result: FileResult) -> None:
         assert matcher is not None

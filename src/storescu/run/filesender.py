@@ -60,6 +60,10 @@ _MAX_RETRY_DELAY = 30.0
 TRACE = 5
 
 
+#: Why an input is not sent when the run was halted by another part of it.
+HALTED_ELSEWHERE = "not sent: the run halted after an unsuccessful store"
+
+
 class _Step(Enum):
     """How the run goes on after an input."""
 
@@ -104,8 +108,9 @@ class FileSender:
         self._rewriter = _rewriter_for(options)
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
         #: Called with an input's path just before its first request may go out
-        #: (from the thread that sends it): a cluster task marks it under way there.
-        self.on_send_start: Callable[[str], None] | None = None
+        #: (from the thread that sends it): a cluster task marks it under way
+        #: there. False halts the run (the input is not-sent), as a failure would.
+        self.on_send_start: Callable[[str], bool] | None = None
         self._association = 0  # the number of the association requested last
         self._next_up: _Item | None = None  # prepared while a response is awaited
         #: How a failed association request is logged (a parallel worker that
@@ -227,8 +232,11 @@ class FileSender:
             log.error("Bad DICOM file: %s: %s", item.path, item.error)
             self._record(self._result(item, Outcome.SKIPPED_INVALID, error=item.error))
             return _Step.HALT if halt else _Step.CONTINUE
-        if self.on_send_start is not None:
-            self.on_send_start(item.path)
+        if self.on_send_start is not None and not self.on_send_start(item.path):
+            # The run was halted elsewhere (another task of a cluster run).
+            for _ in range(self.options.repeat):
+                self._record(self._result(item, Outcome.NOT_SENT, error=HALTED_ELSEWHERE))
+            return _Step.HALT
         for repeat in range(self.options.repeat):
             self._sends += 1
             result = self._send_with_retries(item)
