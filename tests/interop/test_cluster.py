@@ -400,3 +400,29 @@ def test_halt_reaches_the_other_tasks(full_client: Client, tmp_path: Path) -> No
     # The task of partition 0, running alongside, halted too before its end.
     assert "not-sent" in outcomes[:50], outcomes[:50]
     assert outcomes[:50].count("sent") >= 1
+
+
+def test_a_cluster_that_fails_under_the_run_leaves_a_complete_report(
+    full_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storescu.run.cluster import ClusterSender
+
+    calls = {"n": 0}
+    receive = ClusterSender._receive
+
+    def failing(self: ClusterSender) -> int:
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise OSError("connection to the scheduler lost")
+        return receive(self)
+
+    monkeypatch.setattr(ClusterSender, "_receive", failing)
+    paths = make_files(tmp_path / "in", 60)
+    with SlowSCP(0.01) as scp:
+        result = send_files(
+            "127.0.0.1", scp.port, paths, client=full_client,
+            cluster=ClusterOptions(partition_size=20),
+        )  # fmt: skip
+    assert [r.path for r in result.results] == paths
+    assert result.network_failure and exit_code(result, halt=True) == ExitCode.NETWORK
+    assert any("the Dask cluster failed" in (r.error or "") for r in result.results)

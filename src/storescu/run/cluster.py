@@ -259,6 +259,8 @@ class ClusterSender:
             except KeyboardInterrupt:
                 self._interrupted()
                 raise
+            except Exception as exc:  # the scheduler is gone, the connection lost...
+                self._cluster_lost(exc)
             finally:
                 self._finish()
                 self.run_result.seconds = time.perf_counter() - started
@@ -542,6 +544,23 @@ class ClusterSender:
             self._close(part, "not sent: interrupted", part.started)
         self._deliver()
         self._skip_rest("not sent: interrupted")
+
+    def _cluster_lost(self, exc: Exception) -> None:
+        """The cluster failed under the run: account for every input without it.
+
+        Inputs a task had marked under way are failed-outcome-unknown, the
+        rest not-sent; the run ends as after a lost association.
+        """
+        problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        log.error("the Dask cluster failed: %s", problem)
+        log.debug("the Dask cluster failed", exc_info=True)
+        self._halting = True
+        self.run_result.network_failure = True
+        reason = f"not sent: the Dask cluster failed: {problem}"
+        for part in list(self._running.values()):
+            self._close(part, reason, part.started)
+        self._deliver()
+        self._skip_rest(reason)
 
     def _finish(self) -> None:
         """The run-level verdict, and the scheduler's state of this run removed."""
