@@ -68,11 +68,15 @@ def default_senders(python: str) -> list[Sender]:
         # storescp both sides are CPU-bound on 2 CPUs: -P does not help there.)
         Sender("ours -P 8", (*ours, "-P", "8"), only_sets=_WAITING_SETS),
         Sender("ours -P 16", (*ours, "-P", "16"), only_sets=_WAITING_SETS),
+        # Issue 13: the same 8 associations from a local Dask cluster of 2 worker
+        # processes x -P 4 (the cluster's start-up is part of the time).
+        Sender("ours dask 2x-P 4", (*ours, "--dask", "local:2", "-P", "4"),
+               only_sets=frozenset({"cluster"})),
     ]
 
 
 #: Sets where one association mostly waits for the peer (see default_senders).
-_WAITING_SETS = frozenset({"latency", "orthanc", "orthanc-nodelay"})
+_WAITING_SETS = frozenset({"latency", "orthanc", "orthanc-nodelay", "cluster"})
 
 
 def parse_variant(text: str, python: str) -> Sender:
@@ -96,6 +100,7 @@ class SetDef:
     delay_ms: float = 0.0  # > 0: through the delay proxy, each way
     one_file: bool = False  # runs = --onefile-runs processes sending one file each
     runs: int | None = None  # fixed number of runs (instead of --runs)
+    senders: frozenset[str] | None = None  # only these senders (None: every one that applies)
 
 
 SETS: dict[str, SetDef] = {
@@ -114,6 +119,10 @@ SETS: dict[str, SetDef] = {
                "tiny files to Orthanc as Debian runs it (Nagle on)"),
         SetDef("orthanc-nodelay", "tiny", 200, "orthanc-nodelay",
                "tiny files to Orthanc started with TCP_NODELAY=1"),
+        SetDef("cluster", "many", None, "orthanc-nodelay",
+               "10,000 tiny files to Orthanc: one process -P 8 vs a local Dask cluster "
+               "of 2 workers x -P 4", runs=1,
+               senders=frozenset({"ours -P 8", "ours dask 2x-P 4"})),
     ]
 }
 DEFAULT_SETS = ",".join(SETS)
@@ -313,7 +322,9 @@ class Bench:
         runs = (self.args.onefile_runs if setdef.one_file else self.args.runs)
         if setdef.runs is not None and not self.args.quick:
             runs = setdef.runs
-        senders = [s for s in self.senders if s.only_sets is None or setdef.name in s.only_sets]
+        senders = [s for s in self.senders
+                   if (s.only_sets is None or setdef.name in s.only_sets)
+                   and (setdef.senders is None or s.name in setdef.senders)]
         logdir = self.logs / setdef.name
         logdir.mkdir(parents=True, exist_ok=True)
         rows = {

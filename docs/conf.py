@@ -67,7 +67,7 @@ _STDLIB = (
 nitpick_ignore_regex = [
     (_ROLES, rf"(builtins\.)?({_BUILTINS})"),
     (_ROLES, rf"({_STDLIB})(\..*)?"),
-    (_ROLES, r"(pydicom|numpy)(\..*)?"),
+    (_ROLES, r"(pydicom|numpy|dask|distributed)(\..*)?"),
 ]
 
 # Internal names that module docstrings mention and the API reference does not document.

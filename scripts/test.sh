@@ -65,8 +65,8 @@ if [ ! -x .venv/bin/python ]; then
     log "creating .venv with $PYTHON ($("$PYTHON" --version 2>&1))"
     "$PYTHON" -m venv .venv
 fi
-log "installing the project and its test and docs dependencies into .venv"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
+log "installing the project and its test, docs and dask dependencies into .venv"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,docs,dask]'
 # pynetdicom (a test peer) installs a console script named storescu too, and the
 # package installed last owns the name: install ours again, last, without deps.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \

@@ -114,14 +114,16 @@ from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.status import Status
 from storescu.run.factory import make_sender
 from storescu.run.inputs import InputOptions, open_inputs
-from storescu.run.items import dataset_items
+from storescu.run.items import _Item, dataset_items
 from storescu.run.options import SendOptions
 from storescu.run.results import CommitmentRun, FileResult, ResultCallback, RunResult
 
 if TYPE_CHECKING:
+    from distributed import Client
     from pydicom import Dataset
 
     from storescu.protocol.commitment import Reference
+    from storescu.run.cluster import ClusterOptions
     from storescu.run.commitment import CommitmentOptions
 
 
@@ -136,6 +138,8 @@ def send_files(
     inputs: InputOptions | None = None,
     skip_sent: Iterable[str] = (),
     commit: CommitmentOptions | None = None,
+    client: Client | None = None,
+    cluster: ClusterOptions | None = None,
 ) -> RunResult:
     """Send DICOM files with C-STORE, exactly as the ``storescu`` command does.
 
@@ -165,6 +169,15 @@ def send_files(
         (PS3.4 Annex J): each stored result's ``commitment`` is then
         ``committed``, ``failed 0x.... reason`` or ``unconfirmed``, and
         ``RunResult.commitment`` holds the whole answer.
+    client : distributed.Client, optional
+        Send on this Dask cluster instead of from this process (the
+        ``storescu[dask]`` extra): the paths are cut into partitions, each
+        sent by a task on a worker with the same options (``--dask``; see
+        :mod:`storescu.run.cluster`). The workers must see the paths as
+        given. Results arrive in input order, as without a cluster.
+    cluster : ClusterOptions, optional
+        With `client`: partition size and the bound on associations across
+        the cluster (:class:`storescu.run.cluster.ClusterOptions`).
 
     Returns
     -------
@@ -188,7 +201,7 @@ def send_files(
     items = open_inputs(paths, read_mode=opts.read_mode, options=inputs, sent=sent)
     settings = settings or AssociationSettings()
     if commit is None:
-        return make_sender(host, port, settings, opts, on_result).run(items)
+        return _run(items, host, port, settings, opts, on_result, client, cluster)
     from storescu.run.commitment import StoredCollector, request_commitment
 
     collector = StoredCollector()
@@ -198,7 +211,7 @@ def send_files(
         if on_result is not None:
             on_result(result)
 
-    run = make_sender(host, port, settings, opts, observe).run(items)
+    run = _run(items, host, port, settings, opts, observe, client, cluster)
     run.commitment = request_commitment(
         host, port, collector.references, settings, commit, opts.family
     )
@@ -207,6 +220,25 @@ def send_files(
         if result.sop_instance_uid in found and result.outcome.stored:
             result.commitment = found[result.sop_instance_uid].text
     return run
+
+
+def _run(
+    items: Iterable[_Item],
+    host: str,
+    port: int,
+    settings: AssociationSettings,
+    options: SendOptions,
+    on_result: ResultCallback | None,
+    client: Client | None,
+    cluster: ClusterOptions | None,
+) -> RunResult:
+    """The run from this process, or as tasks on the Dask cluster of `client`."""
+    if client is None:
+        return make_sender(host, port, settings, options, on_result).run(items)
+    from storescu.run.cluster import ClusterSender  # imports dask: only when asked
+
+    sender = ClusterSender(client, host, port, settings, options, on_result, cluster=cluster)
+    return sender.run(items)
 
 
 def request_commitment(

@@ -82,6 +82,9 @@ _ORIGINS: Final[dict[str, str]] = {
             "--commit-timeout",
             "--commit-batch",
             "--priority",
+            "--dask",
+            "--dask-partition",
+            "--dask-associations",
         ),
         OURS,
     ),
@@ -115,6 +118,7 @@ NOTES: Final[dict[str, str]] = {
     "--propose-ht-lossy": "DCMTK has no HTJ2K option",
     "--propose-file-syntax": "as dcmsend proposes the files' syntaxes",
     "--parallel": "DCMTK's storescu has none (dcmsend's +ma: one association after another)",
+    "--dask": "tasks on a Dask cluster (dask.distributed); no DCMTK tool has it",
     "--priority": "DCMTK always sends MEDIUM; dcm4che has --prior-high/--prior-low",
     "--commit": "Storage Commitment (PS3.4 Annex J); dcm4che has it in a separate tool",
 }

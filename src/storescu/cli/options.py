@@ -105,6 +105,10 @@ class Options:
     commit_port: int | None = None
     commit_timeout: float = 60.0
     commit_batch: int = 500
+    # A Dask cluster (storescu.run.cluster): scheduler address or local:N.
+    dask: str | None = None
+    dask_partition: int = 1000
+    dask_associations: int | None = None
     # Dataset rewriting; storescu.dataset.rewrite.RewriteOptions has the meaning of each.
     invent_instance: bool = False
     invent_series: int | None = None

@@ -108,6 +108,7 @@ def parse_args(argv: Sequence[str]) -> ParseResult:
     rules.check_scanning(occurrences, values)
     rules.check_syntaxes(occurrences, values)
     rules.check_commitment(occurrences, values)
+    rules.check_cluster(occurrences, values)
 
     # The seed manual's +v means "verbose and show contexts"; DCMTK 3.6.7 refuses
     # +v without -v. We follow the manual unless a level was given explicitly.

@@ -17,6 +17,7 @@ from storescu.cli.spec import TLS_GROUP
 from storescu.kernel.errors import UsageError
 
 __all__ = [
+    "check_cluster",
     "check_commitment",
     "check_conflicts",
     "check_scanning",
@@ -121,3 +122,40 @@ def check_tls(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None
         raise UsageError(f"option +cs not allowed with {profile}")
     if values.get("tls_check_hostname") and values.get("tls_verify_peer") == "ignore":
         raise UsageError("option --check-hostname not allowed with -ic")
+
+
+#: Options that do not go with ``--dask``, and why.
+_NOT_ON_A_CLUSTER: Final = {
+    "invent_instance": "invented UIDs are numbered in input order by one process",
+    "invent_series": "invented UIDs are numbered in input order by one process",
+    "invent_study": "invented UIDs are numbered in input order by one process",
+    "invent_patient": "invented UIDs are numbered in input order by one process",
+    "echo": "--echo sends no files",
+    "probe": "--probe sends no files",
+}
+
+
+def check_cluster(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:
+    """``--dask``: its address, what needs it, and what does not go with it."""
+    address = values.get("dask")
+    if address is None:
+        for occ in occurrences:
+            if occ.spec.long in ("--dask-partition", "--dask-associations"):
+                raise UsageError(f"option {occ.spelling} only allowed with --dask")
+        return
+    if address.startswith("local:"):
+        count = address.partition(":")[2]
+        if not (count.isdigit() and 1 <= int(count) <= 256):
+            raise UsageError(f"invalid value for --dask: '{address}' (local:N, N: 1..256)")
+    elif not address:
+        raise UsageError("invalid value for --dask: '' (a scheduler address or local:N)")
+    for occ in occurrences:
+        dest = occ.spec.dest
+        if dest in _NOT_ON_A_CLUSTER and values.get(dest) not in (None, False, "off"):
+            raise UsageError(
+                f"option {occ.spelling} not allowed with --dask ({_NOT_ON_A_CLUSTER[dest]})"
+            )
+    bound = values.get("dask_associations")
+    parallel = values.get("parallel", 1)
+    if bound is not None and bound < parallel:
+        raise UsageError(f"--dask-associations {bound} is less than -P {parallel}")

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
     from storescu.cli.options import Options
     from storescu.net.client import AssociationSettings
+    from storescu.run.cluster import ClusterSender
     from storescu.run.options import SendOptions
     from storescu.run.report import ReportWriter, SentIndex
     from storescu.run.results import FileResult, RunResult
+    from storescu.run.sender import Sender
 
 log = logging.getLogger("storescu")
 
@@ -89,9 +91,13 @@ def send(
         file_list=listing,
         sent=sent,
     )
-    sender = make_sender(
-        options.peer, options.port, settings, send_options, on_result, keep_results=False
-    )
+    if options.dask is None:
+        sender: Sender | ClusterSender = make_sender(
+            options.peer, options.port, settings, send_options, on_result, keep_results=False
+        )
+        close: Callable[[], None] = _nothing
+    else:
+        sender, close = _cluster_sender(options, settings, send_options, on_result)
     result = sender.run_result
     problem = None
     try:
@@ -99,6 +105,7 @@ def send(
     except ReportError as exc:
         problem = str(exc)
     finally:
+        close()
         if bar is not None:
             bar.clear()
             for handler in log.handlers:
@@ -121,6 +128,57 @@ def send(
     elif listing is not None and listing.error is not None and result.fatal is None:
         result.fatal = listing.error  # logged when found; the run is incomplete: exit 1
     return result
+
+
+def _nothing() -> None:
+    pass
+
+
+def _cluster_sender(
+    options: Options,
+    settings: AssociationSettings,
+    send_options: SendOptions,
+    on_result: Callable[[FileResult], None],
+) -> tuple[ClusterSender, Callable[[], None]]:
+    """``--dask``: the cluster's sender, and what closes the client (and a local cluster).
+
+    Raises
+    ------
+    UsageError
+        Dask is not installed, or the scheduler cannot be reached.
+    """
+    assert options.dask is not None
+    from storescu.cli.tlsopts import tls_options
+    from storescu.kernel.records import replace
+
+    try:
+        from storescu.run import cluster
+    except ImportError as exc:
+        raise UsageError(f"--dask needs Dask: pip install 'storescu[dask]' ({exc})") from exc
+    try:
+        client, local = cluster.open_client(options.dask)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler '{options.dask}': {exc}") from exc
+    log.info("Dask cluster: %s (dashboard: %s)", options.dask, client.dashboard_link)
+
+    def close() -> None:
+        client.close()
+        if local is not None:
+            local.close()
+
+    sender = cluster.ClusterSender(
+        client,
+        options.peer,
+        options.port,
+        replace(settings, tls=None),  # each task builds its own context
+        send_options,
+        on_result,
+        keep_results=False,
+        cluster=cluster.ClusterOptions(
+            options.dask_partition, options.dask_associations, tls=tls_options(options)
+        ),
+    )
+    return sender, close
 
 
 def _skip_sent(options: Options) -> SentIndex | None:

@@ -22,8 +22,8 @@ OPTIONAL_DISTRIBUTIONS: Final[tuple[tuple[str, str], ...]] = (
     ("pylibjpeg-libjpeg", "JPEG, JPEG-LS decoder, codecs extra"),
     ("pylibjpeg-openjpeg", "JPEG 2000, HTJ2K decoder, codecs extra"),
     ("pylibjpeg-rle", "RLE decoder, codecs extra"),
-    ("dask", "not used yet: Dask fan-out is planned"),
-    ("distributed", "not used yet: Dask fan-out is planned"),
+    ("dask", "--dask, dask extra"),
+    ("distributed", "--dask, dask extra"),
 )
 
 NOT_INSTALLED: Final = "not installed"

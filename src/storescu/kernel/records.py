@@ -310,6 +310,18 @@ def _frozen_delattr(self: Any, name: str) -> None:
     super(self.__record_class__, self).__delattr__(name)
 
 
+def _frozen_setstate(self: Any, state: object) -> None:
+    """Unpickling (a Dask task's arguments): set the fields past the frozen ``__setattr__``.
+
+    The default state of a slotted object is ``(dict or None, slots dict)``;
+    :mod:`dataclasses` restores frozen instances the same way.
+    """
+    parts = state if isinstance(state, tuple) else (state,)
+    for part in parts:
+        for name, value in (part or {}).items():
+            object.__setattr__(self, name, value)
+
+
 class _DataclassFields:
     """``__dataclass_fields__``, made on first use (it imports :mod:`dataclasses`)."""
 
@@ -380,6 +392,8 @@ def _process(
     if frozen:
         attributes["__setattr__"] = _frozen_setattr
         attributes["__delattr__"] = _frozen_delattr
+        if "__setstate__" not in cls.__dict__:
+            attributes["__setstate__"] = _frozen_setstate
     for name, value in attributes.items():
         setattr(cls, name, value)
     return cls

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -59,6 +59,10 @@ log = logging.getLogger("storescu")
 _MAX_RETRY_DELAY = 30.0
 #: Log level below DEBUG for dataset dumps (DCMTK's "trace", ``-ll trace``).
 TRACE = 5
+
+
+#: Why an input is not sent when the run was halted by another part of it.
+HALTED_ELSEWHERE = "not sent: the run halted after an unsuccessful store"
 
 
 class _Step(Enum):
@@ -107,6 +111,10 @@ class FileSender:
         self._guard = InterruptGuard()
         self._rewriter = _rewriter_for(options)
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
+        #: Called with an input's path just before its first request may go out
+        #: (from the thread that sends it): a cluster task marks it under way
+        #: there. False halts the run (the input is not-sent), as a failure would.
+        self.on_send_start: Callable[[str], bool] | None = None
         self._association = 0  # the number of the association requested last
         self._next_up: _Item | None = None  # prepared while a response is awaited
         #: How a failed association request is logged (a parallel worker that
@@ -228,6 +236,11 @@ class FileSender:
             log.error("Bad DICOM file: %s: %s", item.path, item.error)
             self._record(self._result(item, Outcome.SKIPPED_INVALID, error=item.error))
             return _Step.HALT if halt else _Step.CONTINUE
+        if self.on_send_start is not None and not self.on_send_start(item.path):
+            # The run was halted elsewhere (another task of a cluster run).
+            for _ in range(self.options.repeat):
+                self._record(self._result(item, Outcome.NOT_SENT, error=HALTED_ELSEWHERE))
+            return _Step.HALT
         for repeat in range(self.options.repeat):
             self._sends += 1
             result = self._send_with_retries(item)

@@ -308,6 +308,7 @@ class _Worker(Sender):
     def __init__(self, boss: ParallelSender, number: int) -> None:
         super().__init__(boss.host, boss.port, boss.settings, boss.options, keep_results=False)
         self._boss = boss
+        self.on_send_start = boss.on_send_start
         self._stop = boss._stop
         self.number = number
         self.job: _Job | None = None

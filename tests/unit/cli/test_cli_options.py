@@ -102,6 +102,9 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--retry-delay": 1,
     "--resend-unknown": 0,
     "--parallel": 1,
+    "--dask": 1,
+    "--dask-partition": 1,
+    "--dask-associations": 1,
     "--echo": 0,
     "--probe": 0,
     "--check-hostname": 0,
@@ -310,6 +313,12 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--retry-delay": (["0.5"], {"retry_delay": 0.5}),
     "--resend-unknown": ([], {"resend_unknown": True}),
     "--parallel": (["4"], {"parallel": 4}),
+    "--dask": (["local:2"], {"dask": "local:2"}),
+    "--dask-partition": (["50", "--dask", "local:1"], {"dask_partition": 50, "dask": "local:1"}),
+    "--dask-associations": (
+        ["8", "--dask", "tcp://h:8786"],
+        {"dask_associations": 8, "dask": "tcp://h:8786"},
+    ),
     "--echo": ([], {"echo": True}),
     "--probe": ([], {"probe": True}),
     "--commit": ([], {"commit": True}),
@@ -906,3 +915,30 @@ def test_priority_names_and_default() -> None:
     assert parse("--priority", "low", "--priority", "high").priority == "high"
     with pytest.raises(UsageError, match="expected one of low, medium, high"):
         parse("--priority", "urgent")
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["--dask-partition", "5"], "only allowed with --dask"),
+        (["--dask-associations", "5"], "only allowed with --dask"),
+        (["--dask", "local:0"], "invalid value for --dask"),
+        (["--dask", "local:x"], "invalid value for --dask"),
+        (["--dask", "local:2", "+II"], "not allowed with --dask"),
+        (["--dask", "local:2", "--echo"], "not allowed with --dask"),
+        (["--dask", "local:2", "-P", "4", "--dask-associations", "2"], "less than -P 4"),
+    ],
+)
+def test_dask_rules(words: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        parse_args([*words, "host", "104", "a.dcm"])
+
+
+def test_dask_defaults_and_tls_off_is_fine() -> None:
+    options = parse_args(["--dask", "local:2", "-tls", "host", "104", "a.dcm"])
+    assert isinstance(options, Options)
+    assert (options.dask, options.dask_partition, options.dask_associations) == (
+        "local:2",
+        1000,
+        None,
+    )

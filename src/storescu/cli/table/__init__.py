@@ -26,6 +26,7 @@ from typing import Final
 
 from storescu.cli.spec import OptionSpec
 from storescu.cli.table import (
+    cluster,
     commitment,
     general,
     inputs,
@@ -45,6 +46,7 @@ OPTION_TABLE: Final[tuple[OptionSpec, ...]] = (
     *syntaxes.ROWS,
     *network.ASSOCIATION_ROWS,
     *operations.ROWS,
+    *cluster.ROWS,
     *rewriting.ROWS,
     *commitment.ROWS,
     *tls.ROWS,
