@@ -493,13 +493,9 @@ def encode_dataset(
                 f"cannot convert from '{transfer_syntax_name(own_ts or 'compressed')}' "
                 f"to '{transfer_syntax_name(target_ts)}'"
             )
-        return _guarded(
-            "dataset", target_ts, _encode, ds, target_ts, False, deflate_level, old_vrs
-        )
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, False, deflate_level, old_vrs)
     if own_ts == target_ts:  # its own compressed syntax: explicit VR LE (PS3.5 A.4)
-        return _guarded(
-            "dataset", target_ts, _encode, ds, target_ts, True, deflate_level, old_vrs
-        )
+        return _guarded("dataset", target_ts, _encode, ds, target_ts, True, deflate_level, old_vrs)
     raise ConversionError(
         f"cannot convert from '{transfer_syntax_name(own_ts or 'unknown')}' "
         f"to '{transfer_syntax_name(target_ts)}'"

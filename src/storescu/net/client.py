@@ -1,8 +1,10 @@
 """Blocking association driver for the SCU: the sans-IO core plus a socket.
 
 :class:`StoreAssociation` opens one association, sends C-STORE and C-ECHO
-requests one at a time (no asynchronous operations are negotiated, PS3.7
-D.3.3.3), validates every response, and ends with a release or an abort.
+requests -- one at a time (:meth:`StoreAssociation.send_store`), or up to the
+negotiated Asynchronous Operations Window (PS3.7 D.3.3.3) with
+:meth:`StoreAssociation.start_store` and :meth:`StoreAssociation.next_store_response`
+-- validates every response, and ends with a release or an abort.
 """
 
 from __future__ import annotations
@@ -32,6 +34,14 @@ from storescu.kernel.errors import (
     AssociationRejected as AssociationRejectedError,
 )
 from storescu.kernel.records import dataclass
+from storescu.net.responses import (
+    StoreResponse,
+    _abort_text,
+    _describe_command,
+    _hex,
+    _unexpected,
+    _validate_store_response,
+)
 from storescu.net.transport import Transport, TransportInterrupted
 from storescu.protocol import dimse
 from storescu.protocol.association import (
@@ -57,6 +67,7 @@ from storescu.protocol.pdu import (
     UserInformation,
 )
 from storescu.protocol.status import Status, classify
+from storescu.protocol.window import Outstanding, negotiated_window
 
 if TYPE_CHECKING:
     import ssl  # for annotations: imported at run time only with TLS
@@ -91,6 +102,10 @@ class AssociationSettings:
         User identity negotiation (PS3.7 D.3.3.7; ``-usr``, ``-kt``, ``--saml``,
         ``--jwt``). When it asks for a positive response (``-rsp``), an
         A-ASSOCIATE-AC without one fails the association.
+    max_ops_invoked, max_ops_performed : int
+        The Asynchronous Operations Window proposed (PS3.7 D.3.3.3;
+        ``--max-ops-invoked``, ``--max-ops-performed``; 0 = unlimited). 1 and 1
+        (the default) propose none: one request at a time, as DCMTK does.
     tls_server_name : str or None
         SNI name (``--request-sni``). None sends none, unless the context checks
         host names: then the peer's host name is sent and checked.
@@ -107,6 +122,14 @@ class AssociationSettings:
     tls: ssl.SSLContext | None = None
     tls_server_name: str | None = None
     user_identity: UserIdentity | None = None
+    max_ops_invoked: int = 1
+    max_ops_performed: int = 1
+
+    @property
+    def async_ops(self) -> tuple[int, int] | None:
+        """The window sub-item to propose, or None (synchronous, no sub-item)."""
+        ops = (self.max_ops_invoked, self.max_ops_performed)
+        return None if ops == (1, 1) else ops
 
 
 class DatasetSource(Protocol):
@@ -117,15 +140,6 @@ class DatasetSource(Protocol):
     def readinto(self, buf: memoryview) -> int:
         """Fill ``buf`` from the dataset; return the byte count (0 at the end)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResponse:
-    """A validated C-STORE-RSP."""
-
-    status: Status
-    error_comment: str | None
-    warnings: tuple[str, ...]
 
 
 class StoreAssociation:
@@ -175,6 +189,11 @@ class StoreAssociation:
         self.answers: dict[int, PresentationContextAC] = {}
         #: The presentation context the last response came on.
         self._response_context: int | None = None
+        #: How many C-STOREs may be under way at once (PS3.7 D.3.3.3); set
+        #: from the A-ASSOCIATE-AC by :meth:`_from_accept`.
+        self.window = 1
+        #: The requests started with :meth:`start_store` and not yet answered.
+        self.outstanding: Outstanding[_Request] = Outstanding(1)
 
     # -------------------------------------------------------------- opening
 
@@ -254,6 +273,15 @@ class StoreAssociation:
             (user.implementation_class_uid, user.implementation_version_name),
         )
         assoc._check_user_identity(user)
+        assoc.window = negotiated_window(settings.async_ops, user.async_ops)
+        assoc.outstanding = Outstanding(assoc.window)
+        if settings.async_ops is not None:
+            log.info(
+                "Asynchronous Operations Window: proposed %s, answered %s: %d outstanding",
+                settings.async_ops,
+                user.async_ops,
+                assoc.window,
+            )
         assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
         if not accepted.contexts:
             assoc.abort()
@@ -336,6 +364,78 @@ class StoreAssociation:
                 response.status, response.error_comment, (*response.warnings, other)
             )
         return response
+
+    def start_store(
+        self,
+        context: AcceptedContext,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        dataset: DatasetSource,
+        message_id: int,
+    ) -> None:
+        """Send one C-STORE-RQ and its dataset without waiting for the response.
+
+        The request joins :attr:`outstanding` before its first byte goes out:
+        one more than the window allows raises LocalProtocolError and sends
+        nothing (PS3.7 D.3.3.3). Collect the responses with
+        :meth:`next_store_response`.
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone (:attr:`request_complete` says whether
+            this request went out whole); the requests still in
+            :attr:`outstanding` have an unknown outcome.
+        """
+        self.outstanding.add(message_id, _Request(message_id, sop_instance_uid, context))
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s (%d outstanding)",
+                message_id,
+                context.context_id,
+                sop_class_uid,
+                sop_instance_uid,
+                len(self.outstanding),
+            )
+        self.request_complete = False
+        self._guard(lambda: self._send_message(context.context_id, command, dataset))
+        self.request_complete = True
+
+    def next_store_response(self) -> tuple[int, StoreResponse]:
+        """Wait for the response to any outstanding C-STORE (in any order).
+
+        Returns the Message ID it answers and the validated response. The
+        DIMSE timeout (``-td``) counts from the start of this wait. A response
+        for a Message ID that is not outstanding is a protocol error: the
+        association is aborted (PS3.7 9.3.1.2; RELIABILITY row 30).
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone; every request still in
+            :attr:`outstanding` has an unknown outcome.
+        """
+        rsp = self._guard(lambda: self._wait_response(0, 0))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Received command set: %s", _describe_command(rsp))
+        responded = rsp.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+        try:
+            request = self.outstanding.complete(responded)  # refuses None
+            response = _validate_store_response(
+                rsp, request.message_id, request.instance, request.context
+            )
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc), exc.abort_reason)
+        if self._response_context != request.context.context_id:
+            other = (
+                f"response came on presentation context {self._response_context}, "
+                f"request was on {request.context.context_id}"
+            )
+            response = StoreResponse(
+                response.status, response.error_comment, (*response.warnings, other)
+            )
+        return request.message_id, response
 
     def echo(self) -> Status:
         """Send a C-ECHO-RQ on the Verification context and return its status."""
@@ -513,6 +613,15 @@ class StoreAssociation:
             raise
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What a response to an outstanding C-STORE is checked against."""
+
+    message_id: int
+    instance: str
+    context: AcceptedContext
+
+
 class _SourceShrank(StorescuError):
     """The input ended before its announced length: the message cannot be completed."""
 
@@ -544,6 +653,7 @@ def _associate_request(
             implementation_class_uid=IMPLEMENTATION_CLASS_UID,
             implementation_version_name=IMPLEMENTATION_VERSION_NAME,
             user_identity=settings.user_identity,
+            async_ops=settings.async_ops,
         ),
     )
 
@@ -673,70 +783,3 @@ def _wait(
                 raise AssociationAborted("Peer closed the connection (A-P-ABORT)")
             return event
         connection.receive_data(data)
-
-
-def _abort_text(event: Aborted, peer: str | None = None) -> str:
-    # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
-    who = f"Peer {peer}" if peer else "Peer"
-    if event.by_peer:
-        if event.source is None:
-            if event.truncated:
-                return (
-                    f"{who} aborted Association (A-P-ABORT: connection closed in the "
-                    f"middle of a PDU, {event.truncated})"
-                )
-            return f"{who} aborted Association (A-P-ABORT: connection closed)"
-        return f"{who} aborted Association ({event.message})"
-    source = f"peer {peer}" if peer else "peer"
-    return f"Protocol error from {source}: {event.message} (association aborted)"
-
-
-def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:
-    if isinstance(event, Aborted):
-        return AssociationAborted(_abort_text(event, peer), event.source, event.reason)
-    return AssociationAborted(f"Protocol error: unexpected {type(event).__name__} {when}")
-
-
-def _validate_store_response(
-    command: dimse.Command, message_id: int, sop_instance_uid: str, context: AcceptedContext
-) -> StoreResponse:
-    # PS3.7 9.3.1.2 and RELIABILITY rows 30-32: validate before believing it.
-    if command.command_field != dimse.C_STORE_RSP:
-        raise RemoteProtocolError(
-            f"expected C-STORE-RSP (0x8001), got command field {_hex(command.command_field)}"
-        )
-    responded = command.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
-    if responded != message_id:
-        raise RemoteProtocolError(
-            f"response is for MsgID {responded}, request was MsgID {message_id}"
-        )
-    code = command.get_int(dimse.STATUS)
-    if code is None:
-        raise RemoteProtocolError("C-STORE-RSP without Status", 0, 0)
-    warnings: list[str] = []
-    instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID)
-    if instance is not None and instance != sop_instance_uid:
-        warnings.append(f"response names SOP Instance {instance}, request was {sop_instance_uid}")
-    sop_class = command.get_str(dimse.AFFECTED_SOP_CLASS_UID)
-    if sop_class is not None and sop_class != context.abstract_syntax:
-        warnings.append(
-            f"response names SOP Class {sop_class}, request was {context.abstract_syntax}"
-        )
-    return StoreResponse(classify(code), command.get_str(dimse.ERROR_COMMENT), tuple(warnings))
-
-
-def _hex(value: int | None) -> str:
-    return "none" if value is None else f"0x{value:04X}"
-
-
-def _describe_command(command: dimse.Command) -> str:
-    parts = []
-    for tag, value in sorted(command.elements.items()):
-        if isinstance(value, bytes):
-            shown = value.decode("ascii", "replace").rstrip("\x00 ")
-        elif isinstance(value, int):
-            shown = f"0x{value:04X}"
-        else:
-            shown = str(value)
-        parts.append(f"(0000,{tag:04X})={shown}")
-    return " ".join(parts)

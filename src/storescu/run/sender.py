@@ -174,6 +174,10 @@ class Sender(FileSender):
         """Account for the input being sent and every one not reached; abort."""
         run = self.run_result
         run.interrupted = True
+        if self._under_way:  # the window's requests under way: each ends once
+            self._abandon_pending(
+                "interrupted after the request went out: the peer may have stored it"
+            )
         assoc, self._assoc = self._assoc, None
         item, self._current = self._current, None
         if item is not None and item.info is None:

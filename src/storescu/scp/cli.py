@@ -37,6 +37,13 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--status", default="0000", help="status to answer, hex (default 0000)")
     parser.add_argument("--error-comment", help="Error Comment sent with a non-success status")
     parser.add_argument("-pdu", "--max-pdu", type=int, default=16384, help="max receive PDU")
+    parser.add_argument(
+        "--max-ops-performed",
+        type=int,
+        default=16,
+        metavar="N",
+        help="largest asynchronous operations window granted (PS3.7 D.3.3.3; default 16)",
+    )
     parser.add_argument("--port-file", help="write the bound port number to this file")
     parser.add_argument("--exit-after", type=int, help="exit after N associations")
     parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
@@ -48,42 +55,122 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
 #: DCMTK storescp's TLS options, one row each: (spellings, argparse keywords).
 #: Same spellings, and the last option of a group wins, as in DCMTK.
 _TLS_ARGUMENTS: Final[tuple[tuple[tuple[str, ...], dict[str, Any]], ...]] = (
-    (("-tls", "--disable-tls"), dict(dest="tls", action="store_const", const=None,
-                                     help="plain TCP")),
+    (
+        ("-tls", "--disable-tls"),
+        dict(dest="tls", action="store_const", const=None, help="plain TCP"),
+    ),
     (("+tls", "--enable-tls"), dict(dest="tls", nargs=2, metavar=("KEY", "CERT"), help="TLS")),
-    (("+ps", "--std-passwd"), dict(dest="password", action="store_const", const=None,
-                                   help="ask for the key's password on the terminal (default)")),
+    (
+        ("+ps", "--std-passwd"),
+        dict(
+            dest="password",
+            action="store_const",
+            const=None,
+            help="ask for the key's password on the terminal (default)",
+        ),
+    ),
     (("+pw", "--use-passwd"), dict(dest="password", metavar="PASSWORD", help="key password")),
-    (("-pw", "--null-passwd"), dict(dest="password", action="store_const", const="",
-                                    help="empty key password")),
-    (("-pem", "--pem-keys"), dict(dest="der", action="store_false", default=False,
-                                  help="PEM (default)")),
+    (
+        ("-pw", "--null-passwd"),
+        dict(dest="password", action="store_const", const="", help="empty key password"),
+    ),
+    (
+        ("-pem", "--pem-keys"),
+        dict(dest="der", action="store_false", default=False, help="PEM (default)"),
+    ),
     (("-der", "--der-keys"), dict(dest="der", action="store_true", help="DER files")),
-    (("+cf", "--add-cert-file"), dict(dest="ca_files", action="append", default=[],
-                                      metavar="FILE", help="trust this CA certificate")),
-    (("+cd", "--add-cert-dir"), dict(dest="ca_dirs", action="append", default=[], metavar="DIR",
-                                     help="trust the certificates of this hashed directory")),
-    (("+crl", "--add-crl-file"), dict(dest="crl_files", action="append", default=[],
-                                      metavar="FILE", help="revocation list (implies +crv)")),
-    (("+crv", "--enable-crl-vfy"), dict(dest="crl_check", action="store_const", const="leaf",
-                                        default="none",
-                                        help="check the client certificate against CRLs")),
-    (("+cra", "--enable-crl-all"), dict(dest="crl_check", action="store_const", const="all",
-                                        help="check the whole chain against CRLs")),
-    (("+cs", "--cipher"), dict(dest="cipher_suites", action="append", default=[], metavar="NAME",
-                               help="also accept this TLS <= 1.2 cipher suite")),
+    (
+        ("+cf", "--add-cert-file"),
+        dict(
+            dest="ca_files",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="trust this CA certificate",
+        ),
+    ),
+    (
+        ("+cd", "--add-cert-dir"),
+        dict(
+            dest="ca_dirs",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="trust the certificates of this hashed directory",
+        ),
+    ),
+    (
+        ("+crl", "--add-crl-file"),
+        dict(
+            dest="crl_files",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="revocation list (implies +crv)",
+        ),
+    ),
+    (
+        ("+crv", "--enable-crl-vfy"),
+        dict(
+            dest="crl_check",
+            action="store_const",
+            const="leaf",
+            default="none",
+            help="check the client certificate against CRLs",
+        ),
+    ),
+    (
+        ("+cra", "--enable-crl-all"),
+        dict(
+            dest="crl_check",
+            action="store_const",
+            const="all",
+            help="check the whole chain against CRLs",
+        ),
+    ),
+    (
+        ("+cs", "--cipher"),
+        dict(
+            dest="cipher_suites",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="also accept this TLS <= 1.2 cipher suite",
+        ),
+    ),
     (("+dp", "--dhparam"), dict(dest="dhparam", metavar="FILE", help="DH parameters (DHE suites)")),
-    (("+rs", "--seed"), dict(dest="seed", metavar="FILE",
-                             help="mix FILE into the random generator")),
-    (("-rc", "--require-peer-cert"), dict(dest="verify_peer", action="store_const",
-                                          const="require", default="require",
-                                          help="clients need a trusted certificate (default)")),
-    (("-vc", "--verify-peer-cert"), dict(dest="verify_peer", action="store_const",
-                                         const="verify",
-                                         help="verify a client certificate if there is one")),
-    (("-ic", "--ignore-peer-cert"), dict(dest="verify_peer", action="store_const",
-                                         const="ignore",
-                                         help="do not ask for client certificates")),
+    (
+        ("+rs", "--seed"),
+        dict(dest="seed", metavar="FILE", help="mix FILE into the random generator"),
+    ),
+    (
+        ("-rc", "--require-peer-cert"),
+        dict(
+            dest="verify_peer",
+            action="store_const",
+            const="require",
+            default="require",
+            help="clients need a trusted certificate (default)",
+        ),
+    ),
+    (
+        ("-vc", "--verify-peer-cert"),
+        dict(
+            dest="verify_peer",
+            action="store_const",
+            const="verify",
+            help="verify a client certificate if there is one",
+        ),
+    ),
+    (
+        ("-ic", "--ignore-peer-cert"),
+        dict(
+            dest="verify_peer",
+            action="store_const",
+            const="ignore",
+            help="do not ask for client certificates",
+        ),
+    ),
 )
 
 
@@ -151,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status=status,
             error_comment=args.error_comment,
             max_pdu=args.max_pdu,
+            max_ops_performed=max(1, args.max_ops_performed),
             exit_after=args.exit_after,
             tls=tls,
         )

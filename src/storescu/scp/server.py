@@ -59,6 +59,7 @@ from storescu.protocol.pdu import (
     PresentationContextAC,
     UserInformation,
 )
+from storescu.protocol.window import answer_window
 
 log = logging.getLogger("storescu.scp")
 
@@ -87,6 +88,8 @@ ACCEPTED_SYNTAXES: Final = frozenset(
 #: PS3.4 Annex B: storage SOP classes live under this root (plus the print ones).
 _STORAGE_ROOT: Final = "1.2.840.10008.5.1.4.1.1."
 _ARTIM_SECONDS: Final = 10.0
+#: The Asynchronous Operations Window granted by default (PS3.7 D.3.3.3.2).
+DEFAULT_SCP_WINDOW: Final = 16
 
 
 def is_storage_class(uid: str) -> bool:
@@ -134,6 +137,11 @@ class StoreSCP:
     tls : ssl.SSLContext or None
         Accept TLS connections only, with this server context (usually from
         :func:`storescu.net.tls.server_context`); None is plain TCP.
+    max_ops_performed : int
+        The largest Asynchronous Operations Window granted (PS3.7 D.3.3.3.2):
+        a requestor proposing one is answered min(proposed, this), 16 by
+        default. Requests are performed in order, one at a time, and answered
+        as each completes; a requestor that proposes none stays synchronous.
     """
 
     def __init__(
@@ -148,8 +156,10 @@ class StoreSCP:
         accepted_syntaxes: frozenset[str] = ACCEPTED_SYNTAXES,
         exit_after: int | None = None,
         tls: ssl.SSLContext | None = None,
+        max_ops_performed: int = DEFAULT_SCP_WINDOW,
     ) -> None:
         self.host = host
+        self.max_ops_performed = max_ops_performed
         self.tls = tls
         self.ae_title = ae_title
         self.output_dir = output_dir
@@ -260,6 +270,7 @@ class StoreSCP:
                 max_length=self.max_pdu,
                 implementation_class_uid=IMPLEMENTATION_CLASS_UID,
                 implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+                async_ops=answer_window(rq.user_information.async_ops, self.max_ops_performed),
             ),
         )
         return ac, accepted

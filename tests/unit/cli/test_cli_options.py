@@ -92,6 +92,9 @@ ARITY = {
 # Options of our own, beyond every DCMTK storescu (name -> arity). Each must not
 # clash with a DCMTK spelling; later features add theirs here.
 OUR_OWN_ARITY: dict[str, int] = {
+    # the asynchronous operations window (PS3.7 D.3.3.3), in dcm4che's spelling
+    "--max-ops-invoked": 1,
+    "--max-ops-performed": 1,
     "--retry": 1,
     "--retry-delay": 1,
     "--resend-unknown": 0,
@@ -298,6 +301,8 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--saml": (["assertion.xml"], {"saml_file": "assertion.xml"}),
     "--jwt": (["token.jwt"], {"jwt_file": "token.jwt"}),
     "--pos-response": ([], {"positive_response": True}),
+    "--max-ops-invoked": (["16"], {"max_ops_invoked": 16}),
+    "--max-ops-performed": (["0"], {"max_ops_performed": 0}),
     "--retry": (["3"], {"retries": 3}),
     "--retry-delay": (["0.5"], {"retry_delay": 0.5}),
     "--resend-unknown": ([], {"resend_unknown": True}),
