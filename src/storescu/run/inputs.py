@@ -279,6 +279,9 @@ class ItemStream:
     _next_expanded: int = field(default=0, init=False, repr=False)
     _pending: Entry | None = field(default=None, init=False, repr=False)
     _inspect: bool = field(default=True, init=False, repr=False)
+    #: Set by a run that sends each input as soon as it is taken (no read-ahead):
+    #: inspect, check and read a small file in one go (see inspection.inspect_whole).
+    read_whole: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._iterator = iter(self.entries)
@@ -321,10 +324,16 @@ class ItemStream:
                 return preset_item(previous)
         if not self._inspect:
             return _Item(path)
+        data = None
         try:
-            # The truncation check waits until the file is about to be sent
-            # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
-            info = inspection.inspect_file(path, read_mode=self.read_mode, check_truncation=False)
+            if self.read_whole:
+                info, data = inspection.inspect_whole(path, read_mode=self.read_mode)
+            else:
+                # The truncation check waits until the file is about to be sent
+                # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
+                info = inspection.inspect_file(
+                    path, read_mode=self.read_mode, check_truncation=False
+                )
         except SourceError as exc:
             return _Item(path, error=exc.reason)
         if info.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
@@ -333,7 +342,10 @@ class ItemStream:
             # DCMTK's warning (RELIABILITY row 7): said when the file is checked,
             # before its association; the peer will most likely refuse it.
             log.warning("unknown storage SOP class in file: %s: %s", path, info.sop_class_uid)
-        return _Item(path, info)
+        item = _Item(path, info)
+        if self.read_whole:
+            item.data, item.verified = data, True
+        return item
 
     def _dicomdir(self, entry: Entry) -> _Item | None:
         """Queue the files a DICOMDIR references; the DICOMDIR itself is never sent."""

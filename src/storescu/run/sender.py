@@ -119,6 +119,9 @@ class Sender(FileSender):
         """
         started = time.perf_counter()
         self._source = items
+        if self._window_size() == 1 and hasattr(items, "read_whole"):
+            # Each input is sent as soon as it is taken: read it once (inspection.inspect_whole).
+            items.read_whole = True
         self._guard.install()
         try:
             try:
