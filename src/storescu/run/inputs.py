@@ -279,9 +279,12 @@ class ItemStream:
     _next_expanded: int = field(default=0, init=False, repr=False)
     _pending: Entry | None = field(default=None, init=False, repr=False)
     _inspect: bool = field(default=True, init=False, repr=False)
-    #: Set by a run that sends each input as soon as it is taken (no read-ahead):
-    #: inspect, check and read a small file in one go (see inspection.inspect_whole).
-    read_whole: bool = field(default=False, init=False, repr=False)
+    #: Bytes of small files that may be read whole at inspection and kept for
+    #: sending (inspection.inspect_whole: one open and read instead of two), and
+    #: how many are kept now; the run sets the budget and resets the count for
+    #: each window of inputs it reads ahead (Sender._run).
+    keep_budget: int = field(default=0, init=False, repr=False)
+    kept: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._iterator = iter(self.entries)
@@ -325,9 +328,11 @@ class ItemStream:
         if not self._inspect:
             return _Item(path)
         data = None
+        whole = self.kept < self.keep_budget
         try:
-            if self.read_whole:
+            if whole:
                 info, data = inspection.inspect_whole(path, read_mode=self.read_mode)
+                self.kept += len(data) if data is not None else 0
             else:
                 # The truncation check waits until the file is about to be sent
                 # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
@@ -343,7 +348,7 @@ class ItemStream:
             # before its association; the peer will most likely refuse it.
             log.warning("unknown storage SOP class in file: %s: %s", path, info.sop_class_uid)
         item = _Item(path, info)
-        if self.read_whole:
+        if whole:
             item.data, item.verified = data, True
         return item
 

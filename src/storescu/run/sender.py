@@ -54,6 +54,10 @@ __all__ = [
 
 log = logging.getLogger("storescu")
 
+#: Bytes of small files a window of inputs may keep from inspection to sending
+#: (16 MiB: a whole window of 1,024 files of 9 KB; larger files are read again).
+_KEEP_BUDGET = 16 * 1024 * 1024
+
 #: A halted run lists this many of the files it did not send (the report has all).
 _HALT_LIST_MAX = 50
 
@@ -119,9 +123,9 @@ class Sender(FileSender):
         """
         started = time.perf_counter()
         self._source = items
-        if self._window_size() == 1 and hasattr(items, "read_whole"):
-            # Each input is sent as soon as it is taken: read it once (inspection.inspect_whole).
-            items.read_whole = True
+        if hasattr(items, "keep_budget"):
+            # Small inputs are read once, at inspection (see ItemStream.keep_budget).
+            items.keep_budget = _KEEP_BUDGET
         self._guard.install()
         try:
             try:
@@ -287,6 +291,8 @@ class Sender(FileSender):
             # anything to send.
             ahead: list[_Item] = []
             self._rest = chain(ahead, stream)
+            if hasattr(self._source, "kept"):
+                self._source.kept = 0  # the last window's kept bytes were sent or dropped
             sendable = exhausted = False
             while len(ahead) < size or (first and not sendable):
                 item = self._take(stream, ahead)
