@@ -5,6 +5,7 @@ outstanding, aborts, closes, or fails a store -- every input accounted for exact
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -209,3 +210,44 @@ def test_failure_status_with_several_in_flight(
     assert got[4:] == (["not-sent"] * 4 if halt else ["sent"] * 4)
     assert peer.sessions[0].ending == "release"
     assert result.returncode != EXIT_SUCCESS
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_with_several_in_flight_accounts_each_once(
+    hostile: Hostile, report: Path, inputs: list[Path], signum: int
+) -> None:
+    """Ctrl-C / SIGTERM while four requests are under way: each is failed-outcome-unknown
+    once (its response never came), the rest not-sent; the association is aborted."""
+    four = threading.Event()
+
+    def script(ch: Channel) -> None:
+        accept_window(ch, 4)
+        read_stores(ch, 4)
+        four.set()
+        ch.wait_end(timeout=20)
+
+    peer = hostile(script)
+    result = run_cli(
+        [
+            "-td",
+            "30",
+            "-ts",
+            "30",
+            "-ta",
+            "5",
+            "--max-ops-invoked",
+            "4",
+            peer.host,
+            str(peer.port),
+            *inputs,
+        ],
+        report=report,
+        signal_when=(four.is_set, signum),
+    )
+    peer.wait_idle()
+    got = outcomes(result, inputs)
+    assert got[:4] == ["failed-outcome-unknown"] * 4, result.describe()
+    assert got[4:] == ["not-sent"] * 4
+    assert result.returncode == (130 if signum == signal.SIGINT else 143)
+    assert result.seconds < 20  # not the 30 s timeouts
+    assert peer.sessions[0].ending == "abort"
