@@ -75,7 +75,8 @@ def main() -> int:
         seconds = time.perf_counter() - started
         assoc.release()
         rates.append(total / seconds / 1e6)
-        print(f"{total / 1e6:.1f} MB in {seconds:.3f} s: {total / seconds / 1e6:.1f} MB/s", flush=True)
+        rate = total / seconds / 1e6
+        print(f"{total / 1e6:.1f} MB in {seconds:.3f} s: {rate:.1f} MB/s", flush=True)
     print(f"median {statistics.median(rates):.1f} MB/s over {len(rates)} run(s)")
     return 0
 
