@@ -117,11 +117,15 @@ def test_responses_out_of_order_and_never_more_than_the_window(
     assert "Asynchronous Operations Window" in result.stderr
 
 
+@pytest.mark.parametrize("answer", [None, 1])
 def test_peer_answering_no_window_gets_one_at_a_time(
-    hostile: Hostile, report: Path, inputs: list[Path]
+    hostile: Hostile, report: Path, inputs: list[Path], answer: int | None
 ) -> None:
     def script(ch: Channel) -> None:
-        ch.accept()  # no 0x53 sub-item in the AC: synchronous (PS3.7 D.3.3.3)
+        if answer is None:
+            ch.accept()  # no 0x53 sub-item in the AC: synchronous (PS3.7 D.3.3.3)
+        else:
+            accept_window(ch, answer)
         while (store := ch.read_store()) is not None:
             if not nothing_more(ch, 0.05):
                 return
