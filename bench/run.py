@@ -458,6 +458,12 @@ class Bench:
         md += ["Issue 6 targets (throughput vs DCMTK):", ""]
         md += [f"- {k}: {v[1]} (>= {v[0]:.2f}x)" for k, v in report.TARGETS.items()]
         md += ["- large, many: peak RSS <= 100 MB"]
+        md += ["", "Issue 15 targets (ratios within this run):", "",
+               "- latency-scp: `ours window 16` >= 10x DCMTK's throughput (one association)",
+               "- tiny: CPU us/file <= 0.8x DCMTK's; wall <= 0.8x",
+               "- large and large-nofork: wall <= 0.9x DCMTK's; >= 70% of the raw ceiling "
+               "(bench/rawceiling.py, run by hand: not part of this table)",
+               "- no regression: small <= 0.9x; onefile no slower; peak RSS <= 100 MB"]
         md.append("")
         (self.out / "results.md").write_text("\n".join(md))
         meta = {"started": started.isoformat(), "elapsed_s": elapsed, "command": command,
