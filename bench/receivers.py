@@ -158,14 +158,15 @@ class Storescp(_Process):
     host = LOOPBACK
     _PATTERN = re.compile(rb"Received Store Request")
 
-    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = (), *,
+                 fork: bool = True) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TCP_NODELAY="1")
         last = ""
         for attempt in range(3):
             self.port = free_port()
-            argv = [STORESCP, "-v", "--ignore", "--fork", "-aet", self.ae_title,
-                    *extra_args, str(self.port)]
+            argv = [STORESCP, "-v", "--ignore", *(["--fork"] if fork else []),
+                    "-aet", self.ae_title, *extra_args, str(self.port)]
             super().__init__(argv, workdir / f"storescp-{self.port}-{attempt}.log", env)
             try:
                 wait_until(lambda: port_open(self.port), START_TIMEOUT, "storescp port",
@@ -288,3 +289,32 @@ class Orthanc(_Process):
             self._request("DELETE", f"/patients/{patient}")
         if self.count():
             raise RuntimeError("Orthanc still holds instances after deleting every patient")
+
+
+class OurScp(_Process):
+    """The project's SCP (bench/ourscp.py): discards data, grants a window of up to 16.
+
+    It writes how many C-STOREs it received so far to a file, read by :meth:`count`.
+    """
+
+    name = "storescu-scp"
+    ae_title = "STORESCP"
+    host = LOOPBACK
+
+    def __init__(self, workdir: Path, python: str) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.count_file = workdir / f"count-{self.port}"
+        argv = [python, "-m", "bench.ourscp", str(self.port), str(self.count_file)]
+        env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+        super().__init__(argv, workdir / f"ourscp-{self.port}.log", env)
+        wait_until(lambda: port_open(self.port), START_TIMEOUT, "our SCP port", self.alive)
+
+    def count(self) -> int:
+        try:
+            return int(self.count_file.read_text() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def reset(self) -> None:
+        pass  # counts are taken as differences

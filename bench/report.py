@@ -29,6 +29,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "large": (1.0, "wall <= 1.0x DCMTK"),
     "onefile": (0.5, "wall <= 2x DCMTK"),
     "latency": (6.0, ">= 6x DCMTK throughput (parallel associations)"),
+    "latency-scp": (10.0, ">= 10x DCMTK throughput (one association, window 16)"),
     "orthanc": (3.0, ">= 3x DCMTK throughput (parallel associations)"),
 }
 
@@ -129,6 +130,9 @@ def summarize(row: Row, ref_wall: float | None) -> dict[str, Any]:
         "min_wall_s": min((r.wall for r in ok), default=None),
         "max_wall_s": max((r.wall for r in ok), default=None),
         "median_cpu_s": row.median_cpu,
+        "cpu_us_per_file": (
+            row.median_cpu / row.files * 1e6 if row.median_cpu is not None and row.files else None
+        ),
         "median_receiver_cpu_s": row.median_receiver_cpu,
         "files_per_s": row.files / wall if wall else None,
         "mb_per_s": row.total_bytes / MB / wall if wall else None,
@@ -147,10 +151,11 @@ def _fmt(value: float | None, spec: str, suffix: str = "") -> str:
 def format_table(rows: Sequence[Row]) -> str:
     """Markdown table, one line per (set, sender), in the order given."""
     head = (
-        "| set | sender | files | MB | wall s (median) | min-max s | CPU s | receiver CPU s "
+        "| set | sender | files | MB | wall s (median) | min-max s | CPU s | CPU us/file "
+        "| receiver CPU s "
         "| files/s | MB/s | peak RSS MB | wall vs DCMTK | throughput vs DCMTK | status |"
     )
-    lines = [head, "|" + "---|" * 14]
+    lines = [head, "|" + "---|" * 15]
     refs = {r.set_name: reference_wall(rows, r.set_name) for r in rows}
     for row in rows:
         s = summarize(row, refs[row.set_name])
@@ -170,6 +175,7 @@ def format_table(rows: Sequence[Row]) -> str:
                     _fmt(s["median_wall_s"], ".3f"),
                     spread,
                     _fmt(s["median_cpu_s"], ".3f"),
+                    _fmt(s["cpu_us_per_file"], ",.0f"),
                     _fmt(s["median_receiver_cpu_s"], ".2f"),
                     _fmt(s["files_per_s"], ",.1f"),
                     _fmt(s["mb_per_s"], ",.1f"),

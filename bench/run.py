@@ -36,7 +36,7 @@ if str(REPO) not in sys.path:
 
 from bench import corpus as corpora  # noqa: E402
 from bench import report  # noqa: E402
-from bench.receivers import Orthanc, Storescp, wait_until  # noqa: E402
+from bench.receivers import Orthanc, OurScp, Storescp, wait_until  # noqa: E402
 
 DCMTK_STORESCU = "/usr/bin/storescu"
 #: Output of a sender that refused an option it does not have (yet): skip it.
@@ -72,11 +72,15 @@ def default_senders(python: str) -> list[Sender]:
         # processes x -P 4 (the cluster's start-up is part of the time).
         Sender("ours dask 2x-P 4", (*ours, "--dask", "local:2", "-P", "4"),
                only_sets=frozenset({"cluster"})),
+        # One association with an Asynchronous Operations Window of 16 (PS3.7
+        # D.3.3.3, issue 15): only a peer that grants it (our SCP) lets it work.
+        Sender("ours window 16", (*ours, "--max-ops-invoked", "16"),
+               only_sets=frozenset({"latency-scp"})),
     ]
 
 
 #: Sets where one association mostly waits for the peer (see default_senders).
-_WAITING_SETS = frozenset({"latency", "orthanc", "orthanc-nodelay", "cluster"})
+_WAITING_SETS = frozenset({"latency", "latency-scp", "orthanc", "orthanc-nodelay", "cluster"})
 
 
 def parse_variant(text: str, python: str) -> Sender:
@@ -101,6 +105,7 @@ class SetDef:
     one_file: bool = False  # runs = --onefile-runs processes sending one file each
     runs: int | None = None  # fixed number of runs (instead of --runs)
     senders: frozenset[str] | None = None  # only these senders (None: every one that applies)
+    fork: bool = True  # storescp --fork (a child per association) or not
 
 
 SETS: dict[str, SetDef] = {
@@ -109,11 +114,20 @@ SETS: dict[str, SetDef] = {
         SetDef("tiny", "tiny", None, "storescp", "~9 KB MR files, one association"),
         SetDef("small", "small", None, "storescp", "~525 KB CT files, one association"),
         SetDef("large", "large", None, "storescp", "~105 MB multi-frame files, one association"),
+        SetDef("tiny-nofork", "tiny", None, "storescp", "tiny, storescp without --fork",
+               fork=False),
+        SetDef("small-nofork", "small", None, "storescp", "small, storescp without --fork",
+               fork=False),
+        SetDef("large-nofork", "large", None, "storescp", "large, storescp without --fork",
+               fork=False),
         SetDef("many", "many", None, "storescp", "10,000 ~9 KB files: peak RSS with many inputs",
                runs=1),
         SetDef("onefile", "tiny", 1, "storescp", "one tiny file per process (start-up)",
                one_file=True),
         SetDef("latency", "tiny", 300, "storescp", "tiny files through a delay proxy",
+               delay_ms=10.0),
+        SetDef("latency-scp", "tiny", 300, "ourscp",
+               "tiny files through the delay proxy to our SCP (grants a window of 16)",
                delay_ms=10.0),
         SetDef("orthanc", "tiny", 200, "orthanc",
                "tiny files to Orthanc as Debian runs it (Nagle on)"),
@@ -134,7 +148,7 @@ QUICK_SPECS = {
     "large": corpora.SPECS["large"].scaled(count=1, frames=20),
     "many": corpora.SPECS["many"].scaled(count=200),
 }
-QUICK_COUNTS = {"latency": 20, "orthanc": 20, "orthanc-nodelay": 20}
+QUICK_COUNTS = {"latency": 20, "latency-scp": 20, "orthanc": 20, "orthanc-nodelay": 20}
 
 
 # --- measuring -------------------------------------------------------------------------
@@ -238,9 +252,12 @@ class DelayProxy:
         self._log.close()
 
 
-def start_receiver(kind: str, workdir: Path, storescp_args: Sequence[str]) -> Any:
+def start_receiver(kind: str, workdir: Path, storescp_args: Sequence[str], python: str,
+                   fork: bool = True) -> Any:
     if kind == "storescp":
-        return Storescp(workdir, tuple(storescp_args))
+        return Storescp(workdir, tuple(storescp_args), fork=fork)
+    if kind == "ourscp":
+        return OurScp(workdir, python)
     if kind in ("orthanc", "orthanc-nodelay"):
         return Orthanc(workdir, nodelay=kind == "orthanc-nodelay")
     raise ValueError(kind)
@@ -335,7 +352,8 @@ class Bench:
         self.say(f"== {setdef.name}: {len(files)} files, {corpus.total_bytes / 1e6:.1f} MB, "
                  f"{runs} run(s); {setdef.description}")
         warm_page_cache(corpus.files)
-        receiver = start_receiver(setdef.receiver, logdir / "receiver", self.args.storescp_args)
+        receiver = start_receiver(setdef.receiver, logdir / "receiver", self.args.storescp_args,
+                                  self.python, setdef.fork)
         proxy = None
         try:
             port = receiver.port
@@ -421,12 +439,17 @@ class Bench:
             "peak RSS from GNU time %M (largest of the runs); MB = 10^6 bytes of file size. "
             "A run counts only if the sender exited 0 and the receiver counted every store.",
             "Receivers: DCMTK `storescp -v --ignore --fork` with TCP_NODELAY=1 (receives and "
-            "parses every dataset, writes nothing); Orthanc 1.10.1 with storage and SQLite "
+            "parses every dataset, writes nothing), and without `--fork` for the `-nofork` "
+            "sets (one process receives every association); the project's SCP "
+            "(bench/ourscp.py, discards the data, grants an Asynchronous Operations Window "
+            "of up to 16) for `latency-scp`; Orthanc 1.10.1 with storage and SQLite "
             "index on disk, emptied before each run: `orthanc` as Debian starts it (no "
             "TCP_NODELAY: each C-STORE-RSP waits ~40 ms for the sender's delayed ACK), "
             "`orthanc-nodelay` started with TCP_NODELAY=1.",
             f"latency: through bench/delayproxy.py adding {delay:g} ms each way "
-            f"({2 * delay:g} ms round trip) on loopback.",
+            f"({2 * delay:g} ms round trip) on loopback (latency-scp likewise).",
+            "CPU us/file = the sender's CPU seconds (median) / files, in microseconds "
+            "(start-up included).",
             "Senders: `ours` = `python -m storescu` with bytecode enabled "
             "(PYTHONDONTWRITEBYTECODE unset, modules pre-compiled with compileall); `dcmtk` = "
             "`/usr/bin/storescu` with TCP_NODELAY=1; `pynetdicom` = bench/pynetdicom_send.py "
@@ -446,6 +469,12 @@ class Bench:
         md += ["Issue 6 targets (throughput vs DCMTK):", ""]
         md += [f"- {k}: {v[1]} (>= {v[0]:.2f}x)" for k, v in report.TARGETS.items()]
         md += ["- large, many: peak RSS <= 100 MB"]
+        md += ["", "Issue 15 targets (ratios within this run):", "",
+               "- latency-scp: `ours window 16` >= 10x DCMTK's throughput (one association)",
+               "- tiny: CPU us/file <= 0.8x DCMTK's; wall <= 0.8x",
+               "- large and large-nofork: wall <= 0.9x DCMTK's; >= 70% of the raw ceiling "
+               "(bench/rawceiling.py, run by hand: not part of this table)",
+               "- no regression: small <= 0.9x; onefile no slower; peak RSS <= 100 MB"]
         md.append("")
         (self.out / "results.md").write_text("\n".join(md))
         meta = {"started": started.isoformat(), "elapsed_s": elapsed, "command": command,

@@ -85,6 +85,8 @@ _ORIGINS: Final[dict[str, str]] = {
             "--dask",
             "--dask-partition",
             "--dask-associations",
+            "--max-ops-invoked",
+            "--max-ops-performed",
         ),
         OURS,
     ),
@@ -118,6 +120,7 @@ NOTES: Final[dict[str, str]] = {
     "--propose-ht-lossy": "DCMTK has no HTJ2K option",
     "--propose-file-syntax": "as dcmsend proposes the files' syntaxes",
     "--parallel": "DCMTK's storescu has none (dcmsend's +ma: one association after another)",
+    "--max-ops-invoked": "Asynchronous Operations Window (PS3.7 D.3.3.3), dcm4che's spelling",
     "--dask": "tasks on a Dask cluster (dask.distributed); no DCMTK tool has it",
     "--priority": "DCMTK always sends MEDIUM; dcm4che has --prior-high/--prior-low",
     "--commit": "Storage Commitment (PS3.4 Annex J); dcm4che has it in a separate tool",
@@ -136,6 +139,7 @@ SCP_OURS: Final = frozenset(
         "--commit-report-to",
         "--commit-report-aet",
         "--commit-fail",
+        "--max-ops-performed",
     }
 )
 

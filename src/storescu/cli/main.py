@@ -142,6 +142,8 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         called_aet=options.called_aet,
         max_pdu=options.max_pdu,
         max_send_pdu=options.max_send_pdu,
+        max_ops_invoked=options.max_ops_invoked,
+        max_ops_performed=options.max_ops_performed,
         connect_timeout=options.connect_timeout,
         socket_timeout=options.socket_timeout,
         acse_timeout=options.acse_timeout,

@@ -56,6 +56,8 @@ class Options:
     propose_file_classes: bool = True  # +fc / -fc
     max_pdu: int = DEFAULT_MAX_PDU
     max_send_pdu: int | None = None
+    max_ops_invoked: int = 1
+    max_ops_performed: int = 1
     repeat: int = 1
     priority: str = "medium"  # --priority
     abort: bool = False

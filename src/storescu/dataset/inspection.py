@@ -253,7 +253,38 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
     except OSError as exc:
         raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
     try:
-        return _inspect(fd, path, read_mode, check_truncation)
+        return _inspect(fd, path, read_mode, check_truncation)[0]
+    except _Bad as exc:
+        raise InvalidFileError(path, str(exc)) from None
+    except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
+        raise FileAccessError(path, f"cannot read file: {exc}") from exc
+    finally:
+        os.close(fd)
+
+
+def inspect_whole(path: str, *, read_mode: str = "auto") -> tuple[FileInfo, bytes | None]:
+    """:func:`inspect_file` with the truncation check, and the file when it is small.
+
+    For a run that sends each input as soon as it is inspected: the file is
+    opened and read once (a file of at most 64 KiB in one read, returned for
+    sending), where :func:`inspect_file` then :func:`verify_file` would open,
+    measure and read it twice.
+
+    Raises
+    ------
+    FileAccessError, InvalidFileError, UsageError
+        As :func:`inspect_file`.
+    """
+    if read_mode not in _READ_MODES:
+        raise UsageError(f"invalid read mode {read_mode!r}, expected one of {_READ_MODES}")
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except IsADirectoryError:
+        raise FileAccessError(path, "is a directory") from None
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
+    try:
+        return _inspect(fd, path, read_mode, True)
     except _Bad as exc:
         raise InvalidFileError(path, str(exc)) from None
     except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
@@ -277,7 +308,8 @@ OPEN_FLAGS: Final = (
 _OPEN_FLAGS: Final = OPEN_FLAGS
 
 
-def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
+def _inspect(fd: int, path: str, read_mode: str, check: bool) -> tuple[FileInfo, bytes | None]:
+    """The file's FileInfo, and its bytes when it was read whole (at most 64 KiB)."""
     st = os.fstat(fd)
     if stat.S_ISDIR(st.st_mode):
         raise FileAccessError(path, "is a directory")
@@ -340,7 +372,8 @@ def _inspect(fd: int, path: str, read_mode: str, check: bool) -> FileInfo:
         raise _Bad("missing SOP Instance UID")
     _check_ascii(sop_class, "SOP Class UID", _Bad)
     _check_ascii(sop_inst, "SOP Instance UID", _Bad)
-    return FileInfo(path, sop_class, sop_inst, ts, offset, size, has_meta, checked)
+    info = FileInfo(path, sop_class, sop_inst, ts, offset, size, has_meta, checked)
+    return info, (head if len(head) == size else None)
 
 
 def _checkable(ts: str) -> bool:
@@ -413,7 +446,7 @@ def verify_file(info: FileInfo, *, read_mode: str = "auto") -> tuple[FileInfo, b
         size = st.st_size
         if size != info.file_size:
             # Changed since it was inspected: inspect it again, completely.
-            info = _inspect(fd, path, read_mode, True)
+            info = _inspect(fd, path, read_mode, True)[0]
             size = info.file_size
         elif info.checked and size > _WHOLE_FILE:
             return info, None

@@ -1,8 +1,10 @@
 """Blocking association driver for the SCU: the sans-IO core plus a socket.
 
 :class:`StoreAssociation` opens one association, sends C-STORE and C-ECHO
-requests one at a time (no asynchronous operations are negotiated, PS3.7
-D.3.3.3), validates every response, and ends with a release or an abort.
+requests -- one at a time (:meth:`StoreAssociation.send_store`), or up to the
+negotiated Asynchronous Operations Window (PS3.7 D.3.3.3) with
+:meth:`StoreAssociation.start_store` and :meth:`StoreAssociation.next_store_response`
+-- validates every response, and ends with a release or an abort.
 """
 
 from __future__ import annotations
@@ -12,9 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Final, NoReturn, Protocol, TypeVar
 
 from storescu.kernel.constants import (
-    DEFAULT_CALLED_AET,
-    DEFAULT_CALLING_AET,
-    DEFAULT_MAX_PDU,
     IMPLEMENTATION_CLASS_UID,
     IMPLEMENTATION_VERSION_NAME,
     MAX_ASSOCIATION_PDU,
@@ -32,6 +31,18 @@ from storescu.kernel.errors import (
     AssociationRejected as AssociationRejectedError,
 )
 from storescu.kernel.records import dataclass
+from storescu.net.responses import (
+    StoreResponse,
+    _abort_text,
+    _describe_command,
+    _hex,
+    _unexpected,
+    _validate_store_response,
+)
+from storescu.net.responses import (
+    wait_event as _wait,
+)
+from storescu.net.settings import AssociationSettings as AssociationSettings
 from storescu.net.transport import Transport, TransportInterrupted
 from storescu.protocol import dimse
 from storescu.protocol.association import (
@@ -41,7 +52,6 @@ from storescu.protocol.association import (
     Connection,
     DataReceived,
     IndicationEvent,
-    NeedData,
     ReleaseConfirmed,
     ReleaseRequested,
     Role,
@@ -53,14 +63,13 @@ from storescu.protocol.pdu import (
     AAssociateRQ,
     PresentationContextAC,
     PresentationContextRQ,
-    RoleSelection,
-    UserIdentity,
     UserInformation,
 )
 from storescu.protocol.status import Status, classify
+from storescu.protocol.window import Outstanding, negotiated_window
 
 if TYPE_CHECKING:
-    import ssl  # for annotations: imported at run time only with TLS
+    pass  # for annotations: imported at run time only with TLS
 
 log = logging.getLogger("storescu")
 
@@ -68,50 +77,6 @@ _T = TypeVar("_T")
 
 #: Bytes read from a file per scatter-gather write (many PDUs per system call).
 _SEND_BLOCK = 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class AssociationSettings:
-    """Everything that shapes one association, as DCMTK's options name it.
-
-    Parameters
-    ----------
-    calling_aet, called_aet : str
-        Our and the peer's AE titles (``-aet``, ``-aec``).
-    max_pdu : int
-        Our maximum receive PDU (``-pdu``), advertised to the peer.
-    max_send_pdu : int or None
-        Cap on the PDUs we send (``--max-send-pdu``), below the peer's maximum.
-    connect_timeout, socket_timeout, acse_timeout, dimse_timeout : float or None
-        ``-to``, ``-ts``, ``-ta``, ``-td`` in seconds; None waits forever.
-    tls : ssl.SSLContext or None
-        Secure transport (PS3.15 Annex B): a client context, usually from
-        :func:`storescu.net.tls.client_context`. None is plain TCP (``-tls``). The
-        handshake is bounded by ``connect_timeout``, else ``socket_timeout``.
-    user_identity : UserIdentity or None
-        User identity negotiation (PS3.7 D.3.3.7; ``-usr``, ``-kt``, ``--saml``,
-        ``--jwt``). When it asks for a positive response (``-rsp``), an
-        A-ASSOCIATE-AC without one fails the association.
-    tls_server_name : str or None
-        SNI name (``--request-sni``). None sends none, unless the context checks
-        host names: then the peer's host name is sent and checked.
-    role_selections : tuple of RoleSelection
-        SCP/SCU role selection items to propose (PS3.7 D.3.3.4): a Storage
-        Commitment SCP calling back proposes the SCP role for its class.
-    """
-
-    calling_aet: str = DEFAULT_CALLING_AET
-    called_aet: str = DEFAULT_CALLED_AET
-    max_pdu: int = DEFAULT_MAX_PDU
-    max_send_pdu: int | None = None
-    connect_timeout: float | None = None
-    socket_timeout: float | None = 60.0
-    acse_timeout: float | None = 30.0
-    dimse_timeout: float | None = None
-    tls: ssl.SSLContext | None = None
-    tls_server_name: str | None = None
-    user_identity: UserIdentity | None = None
-    role_selections: tuple[RoleSelection, ...] = ()
 
 
 class DatasetSource(Protocol):
@@ -122,15 +87,6 @@ class DatasetSource(Protocol):
     def readinto(self, buf: memoryview) -> int:
         """Fill ``buf`` from the dataset; return the byte count (0 at the end)."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class StoreResponse:
-    """A validated C-STORE-RSP."""
-
-    status: Status
-    error_comment: str | None
-    warnings: tuple[str, ...]
 
 
 class StoreAssociation:
@@ -183,6 +139,11 @@ class StoreAssociation:
         self.answers: dict[int, PresentationContextAC] = {}
         #: The presentation context the last response came on.
         self._response_context: int | None = None
+        #: How many C-STOREs may be under way at once (PS3.7 D.3.3.3); set
+        #: from the A-ASSOCIATE-AC by :meth:`_from_accept`.
+        self.window = 1
+        #: The requests started with :meth:`start_store` and not yet answered.
+        self.outstanding: Outstanding[_Request] = Outstanding(1)
 
     # -------------------------------------------------------------- opening
 
@@ -263,6 +224,15 @@ class StoreAssociation:
         )
         assoc._check_user_identity(user)
         assoc._check_peer_max_pdu()
+        assoc.window = negotiated_window(settings.async_ops, user.async_ops)
+        assoc.outstanding = Outstanding(assoc.window)
+        if settings.async_ops is not None:
+            log.info(
+                "Asynchronous Operations Window: proposed %s, answered %s: %d outstanding",
+                settings.async_ops,
+                user.async_ops,
+                assoc.window,
+            )
         assoc.answers = {answer.context_id: answer for answer in ac.presentation_contexts}
         if not accepted.contexts:
             assoc.abort()
@@ -365,6 +335,82 @@ class StoreAssociation:
                 response.status, response.error_comment, (*response.warnings, other)
             )
         return response
+
+    def start_store(
+        self,
+        context: AcceptedContext,
+        sop_class_uid: str,
+        sop_instance_uid: str,
+        dataset: DatasetSource,
+        message_id: int,
+        priority: int = dimse.PRIORITY_MEDIUM,
+    ) -> None:
+        """Send one C-STORE-RQ and its dataset without waiting for the response.
+
+        The request joins :attr:`outstanding` before its first byte goes out:
+        one more than the window allows raises LocalProtocolError and sends
+        nothing (PS3.7 D.3.3.3). Collect the responses with
+        :meth:`next_store_response`.
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone (:attr:`request_complete` says whether
+            this request went out whole); the requests still in
+            :attr:`outstanding` have an unknown outcome.
+        """
+        self.outstanding.add(message_id, _Request(message_id, sop_instance_uid, context))
+        command = dimse.encode_c_store_rq(message_id, sop_class_uid, sop_instance_uid, priority)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "C-STORE-RQ: MsgID %d, context %d, class %s, instance %s, priority %s "
+                "(%d outstanding)",
+                message_id,
+                context.context_id,
+                sop_class_uid,
+                sop_instance_uid,
+                _PRIORITY_NAMES.get(priority, f"0x{priority:04X}"),
+                len(self.outstanding),
+            )
+        self.request_complete = False
+        self.dataset_bytes_sent = 0
+        self._guard(lambda: self._send_message(context.context_id, command, dataset))
+        self.request_complete = True
+
+    def next_store_response(self) -> tuple[int, StoreResponse]:
+        """Wait for the response to any outstanding C-STORE (in any order).
+
+        Returns the Message ID it answers and the validated response. The
+        DIMSE timeout (``-td``) counts from the start of this wait. A response
+        for a Message ID that is not outstanding is a protocol error: the
+        association is aborted (PS3.7 9.3.1.2; RELIABILITY row 30).
+
+        Raises
+        ------
+        AssociationAborted, TransportError, TimeoutError_
+            The association is gone; every request still in
+            :attr:`outstanding` has an unknown outcome.
+        """
+        rsp = self._guard(lambda: self._wait_response(0, 0))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Received command set: %s", _describe_command(rsp))
+        responded = rsp.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
+        try:
+            request = self.outstanding.complete(responded)  # refuses None
+            response = _validate_store_response(
+                rsp, request.message_id, request.instance, request.context
+            )
+        except RemoteProtocolError as exc:
+            self._protocol_abort(str(exc), exc.abort_reason)
+        if self._response_context != request.context.context_id:
+            other = (
+                f"response came on presentation context {self._response_context}, "
+                f"request was on {request.context.context_id}"
+            )
+            response = StoreResponse(
+                response.status, response.error_comment, (*response.warnings, other)
+            )
+        return request.message_id, response
 
     def echo(self) -> Status:
         """Send a C-ECHO-RQ on the Verification context and return its status."""
@@ -552,6 +598,15 @@ _PRIORITY_NAMES: Final = {code: name.upper() for name, code in dimse.PRIORITIES.
 MIN_PEER_MAX_PDU: Final = 7
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What a response to an outstanding C-STORE is checked against."""
+
+    message_id: int
+    instance: str
+    context: AcceptedContext
+
+
 class _SourceShrank(StorescuError):
     """The input ended before its announced length: the message cannot be completed."""
 
@@ -584,6 +639,7 @@ def _associate_request(
             implementation_version_name=IMPLEMENTATION_VERSION_NAME,
             user_identity=settings.user_identity,
             role_selections=settings.role_selections,
+            async_ops=settings.async_ops,
         ),
     )
 
@@ -672,118 +728,5 @@ def _expect_accept(transport: Transport, event: IndicationEvent) -> AAssociateAC
     return event.ac
 
 
-def _wait(
-    transport: Transport, connection: Connection, timeout: float | None, kind: str
-) -> IndicationEvent:
-    """Read until the core yields an indication; flush what the core answers by itself."""
-    unsent = transport.unsent()
-    while True:
-        event = connection.next_event()
-        pending = connection.data_to_send()
-        if pending:
-            try:
-                transport.send(pending, timeout)
-            except StorescuError:
-                pass
-        if not isinstance(event, NeedData):
-            if isinstance(event, Aborted) and not event.by_peer:
-                # We aborted because the peer broke the protocol (AA-8).
-                transport.close()
-                connection.transport_closed()
-            return event
-        try:
-            data = transport.receive(timeout, kind)
-        except TimeoutError_ as exc:
-            now = transport.unsent()
-            if now is not None and unsent is not None and now < unsent:
-                # RELIABILITY row 22: the peer is still reading what we sent (our
-                # send buffer drained since the last look): slow, not dead. The
-                # timeout counts from its last progress, not from our last write.
-                unsent = now
-                continue
-            partial = connection.partial_pdu()
-            if partial is None:
-                raise
-            # RELIABILITY row 24: a PDU whose length promised more than came.
-            raise TimeoutError_(f"{exc} ({partial})", exc.kind) from exc
-        if not data:
-            connection.transport_closed()
-            event = connection.next_event()
-            if isinstance(event, NeedData):
-                raise AssociationAborted("Peer closed the connection (A-P-ABORT)")
-            return event
-        connection.receive_data(data)
-
-
-#: For the other drivers of this layer (Storage Commitment): read one indication.
-wait_event = _wait
-
-
-def _abort_text(event: Aborted, peer: str | None = None) -> str:
-    # Name the peer (RELIABILITY invariant 1) and what a close cut short (rows 23, 24).
-    who = f"Peer {peer}" if peer else "Peer"
-    if event.by_peer:
-        if event.source is None:
-            if event.truncated:
-                return (
-                    f"{who} aborted Association (A-P-ABORT: connection closed in the "
-                    f"middle of a PDU, {event.truncated})"
-                )
-            return f"{who} aborted Association (A-P-ABORT: connection closed)"
-        return f"{who} aborted Association ({event.message})"
-    source = f"peer {peer}" if peer else "peer"
-    return f"Protocol error from {source}: {event.message} (association aborted)"
-
-
+#: For the other drivers of this layer (Storage Commitment).
 abort_text = _abort_text
-
-
-def _unexpected(event: IndicationEvent, when: str, peer: str | None = None) -> StorescuError:
-    if isinstance(event, Aborted):
-        return AssociationAborted(_abort_text(event, peer), event.source, event.reason)
-    return AssociationAborted(f"Protocol error: unexpected {type(event).__name__} {when}")
-
-
-def _validate_store_response(
-    command: dimse.Command, message_id: int, sop_instance_uid: str, context: AcceptedContext
-) -> StoreResponse:
-    # PS3.7 9.3.1.2 and RELIABILITY rows 30-32: validate before believing it.
-    if command.command_field != dimse.C_STORE_RSP:
-        raise RemoteProtocolError(
-            f"expected C-STORE-RSP (0x8001), got command field {_hex(command.command_field)}"
-        )
-    responded = command.get_int(dimse.MESSAGE_ID_BEING_RESPONDED_TO)
-    if responded != message_id:
-        raise RemoteProtocolError(
-            f"response is for MsgID {responded}, request was MsgID {message_id}"
-        )
-    code = command.get_int(dimse.STATUS)
-    if code is None:
-        raise RemoteProtocolError("C-STORE-RSP without Status", 0, 0)
-    warnings: list[str] = []
-    instance = command.get_str(dimse.AFFECTED_SOP_INSTANCE_UID)
-    if instance is not None and instance != sop_instance_uid:
-        warnings.append(f"response names SOP Instance {instance}, request was {sop_instance_uid}")
-    sop_class = command.get_str(dimse.AFFECTED_SOP_CLASS_UID)
-    if sop_class is not None and sop_class != context.abstract_syntax:
-        warnings.append(
-            f"response names SOP Class {sop_class}, request was {context.abstract_syntax}"
-        )
-    return StoreResponse(classify(code), command.get_str(dimse.ERROR_COMMENT), tuple(warnings))
-
-
-def _hex(value: int | None) -> str:
-    return "none" if value is None else f"0x{value:04X}"
-
-
-def _describe_command(command: dimse.Command) -> str:
-    parts = []
-    for tag, value in sorted(command.elements.items()):
-        if isinstance(value, bytes):
-            shown = value.decode("ascii", "replace").rstrip("\x00 ")
-        elif isinstance(value, int):
-            shown = f"0x{value:04X}"
-        else:
-            shown = str(value)
-        parts.append(f"(0000,{tag:04X})={shown}")
-    return " ".join(parts)

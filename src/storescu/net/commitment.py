@@ -33,7 +33,8 @@ from storescu.kernel.errors import (
     TransportError,
 )
 from storescu.kernel.records import dataclass
-from storescu.net.client import AssociationSettings, StoreAssociation, abort_text, wait_event
+from storescu.net.client import AssociationSettings, StoreAssociation, abort_text
+from storescu.net.responses import wait_event
 from storescu.protocol import commitment as sc
 from storescu.protocol import dimse
 from storescu.protocol.association import Aborted, DataReceived, ReleaseRequested

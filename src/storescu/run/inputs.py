@@ -373,6 +373,12 @@ class ItemStream:
     _next_expanded: int = field(default=0, init=False, repr=False)
     _pending: Entry | None = field(default=None, init=False, repr=False)
     _inspect: bool = field(default=True, init=False, repr=False)
+    #: Bytes of small files that may be read whole at inspection and kept for
+    #: sending (inspection.inspect_whole: one open and read instead of two), and
+    #: how many are kept now; the run sets the budget and resets the count for
+    #: each window of inputs it reads ahead (Sender._run).
+    keep_budget: int = field(default=0, init=False, repr=False)
+    kept: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._iterator = iter(self.entries)
@@ -419,10 +425,18 @@ class ItemStream:
                 return preset_item(previous)
         if not self._inspect:
             return _Item(path)
+        data = None
+        whole = self.kept < self.keep_budget
         try:
-            # The truncation check waits until the file is about to be sent
-            # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
-            info = inspection.inspect_file(path, read_mode=self.read_mode, check_truncation=False)
+            if whole:
+                info, data = inspection.inspect_whole(path, read_mode=self.read_mode)
+                self.kept += len(data) if data is not None else 0
+            else:
+                # The truncation check waits until the file is about to be sent
+                # (Sender._prepare): read ahead for planning, UIDs and syntax suffice.
+                info = inspection.inspect_file(
+                    path, read_mode=self.read_mode, check_truncation=False
+                )
         except SourceError as exc:
             return _Item(path, error=exc.reason)
         if info.sop_class_uid == MEDIA_STORAGE_DIRECTORY:
@@ -431,7 +445,10 @@ class ItemStream:
             # DCMTK's warning (RELIABILITY row 7): said when the file is checked,
             # before its association; the peer will most likely refuse it.
             log.warning("unknown storage SOP class in file: %s: %s", path, info.sop_class_uid)
-        return _Item(path, info)
+        item = _Item(path, info)
+        if whole:
+            item.data, item.verified = data, True
+        return item
 
     def _dicomdir(self, entry: Entry) -> _Item | None:
         """Queue the files a DICOMDIR references; the DICOMDIR itself is never sent."""

@@ -377,6 +377,11 @@ class _Worker(Sender):
             raise _Stopped
         return super()._attempt(item)
 
+    def _use_window(self) -> bool:
+        # A worker sends one job at a time: its rows are numbered by the job
+        # (see _record), so its requests are not left under way.
+        return False
+
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
             raise _Stopped

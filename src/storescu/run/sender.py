@@ -54,6 +54,10 @@ __all__ = [
 
 log = logging.getLogger("storescu")
 
+#: Bytes of small files a window of inputs may keep from inspection to sending
+#: (16 MiB: a whole window of 1,024 files of 9 KB; larger files are read again).
+_KEEP_BUDGET = 16 * 1024 * 1024
+
 #: A halted run lists this many of the files it did not send (the report has all).
 _HALT_LIST_MAX = 50
 
@@ -119,6 +123,9 @@ class Sender(FileSender):
         """
         started = time.perf_counter()
         self._source = items
+        if hasattr(items, "keep_budget"):
+            # Small inputs are read once, at inspection (see ItemStream.keep_budget).
+            items.keep_budget = _KEEP_BUDGET
         self._guard.install()
         try:
             try:
@@ -174,6 +181,10 @@ class Sender(FileSender):
         """Account for the input being sent and every one not reached; abort."""
         run = self.run_result
         run.interrupted = True
+        if self._under_way:  # the window's requests under way: each ends once
+            self._abandon_pending(
+                "interrupted after the request went out: the peer may have stored it"
+            )
         assoc, self._assoc = self._assoc, None
         item, self._current = self._current, None
         if item is not None and item.info is None:
@@ -280,6 +291,8 @@ class Sender(FileSender):
             # anything to send.
             ahead: list[_Item] = []
             self._rest = chain(ahead, stream)
+            if hasattr(self._source, "kept"):
+                self._source.kept = 0  # the last window's kept bytes were sent or dropped
             sendable = exhausted = False
             while len(ahead) < size or (first and not sendable):
                 item = self._take(stream, ahead)

@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-pdu", "--max-pdu", type=int, default=16384, metavar="BYTES", help="max receive PDU"
     )
+    parser.add_argument(
+        "--max-ops-performed",
+        type=int,
+        default=16,
+        metavar="N",
+        help="largest asynchronous operations window granted (PS3.7 D.3.3.3; default 16)",
+    )
     parser.add_argument("--port-file", metavar="FILE", help="write the bound port to FILE")
     parser.add_argument("--exit-after", type=int, metavar="N", help="exit after N associations")
     parser.add_argument("-v", "--verbose", action="store_true", help="log associations")
@@ -293,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             status=status,
             error_comment=args.error_comment,
             max_pdu=args.max_pdu,
+            max_ops_performed=max(1, args.max_ops_performed),
             exit_after=args.exit_after,
             tls=tls,
             commitment=commitment,

@@ -60,6 +60,7 @@ from storescu.protocol.pdu import (
     PresentationContextAC,
     UserInformation,
 )
+from storescu.protocol.window import answer_window
 from storescu.scp.commitment import CommitmentConfig, CommitmentService
 
 log = logging.getLogger("storescu.scp")
@@ -89,6 +90,8 @@ ACCEPTED_SYNTAXES: Final = frozenset(
 #: PS3.4 Annex B: storage SOP classes live under this root (plus the print ones).
 _STORAGE_ROOT: Final = "1.2.840.10008.5.1.4.1.1."
 _ARTIM_SECONDS: Final = 10.0
+#: The Asynchronous Operations Window granted by default (PS3.7 D.3.3.3.2).
+DEFAULT_SCP_WINDOW: Final = 16
 
 
 def is_storage_class(uid: str) -> bool:
@@ -139,6 +142,11 @@ class StoreSCP:
     commitment : CommitmentConfig or None
         Also be a Storage Commitment Push Model SCP (:mod:`storescu.scp.commitment`);
         None refuses that SOP class.
+    max_ops_performed : int
+        The largest Asynchronous Operations Window granted (PS3.7 D.3.3.3.2):
+        a requestor proposing one is answered min(proposed, this), 16 by
+        default. Requests are performed in order, one at a time, and answered
+        as each completes; a requestor that proposes none stays synchronous.
     """
 
     def __init__(
@@ -154,6 +162,7 @@ class StoreSCP:
         exit_after: int | None = None,
         tls: ssl.SSLContext | None = None,
         commitment: CommitmentConfig | None = None,
+        max_ops_performed: int = DEFAULT_SCP_WINDOW,
     ) -> None:
         self.host = host
         self.commitment = (
@@ -161,6 +170,7 @@ class StoreSCP:
             if commitment is None
             else CommitmentService(commitment, ae_title, self.stored_references)
         )
+        self.max_ops_performed = max_ops_performed
         self.tls = tls
         self.ae_title = ae_title
         self.output_dir = output_dir
@@ -290,6 +300,7 @@ class StoreSCP:
                 max_length=self.max_pdu,
                 implementation_class_uid=IMPLEMENTATION_CLASS_UID,
                 implementation_version_name=IMPLEMENTATION_VERSION_NAME,
+                async_ops=answer_window(rq.user_information.async_ops, self.max_ops_performed),
             ),
         )
         return ac, accepted

@@ -117,11 +117,11 @@ def test_table_has_a_line_per_row_and_shows_skips() -> None:
     lines = table.strip().splitlines()
     assert len(lines) == 2 + len(rows)
     assert lines[0].startswith("| set | sender | files |")
-    assert "| tiny | ours | 100 | 10.0 | 0.500 | 0.500-0.500 | 0.000 | 0.00 |" in lines[2]
+    assert "| tiny | ours | 100 | 10.0 | 0.500 | 0.500-0.500 | 0.000 | 0 | 0.00 |" in lines[2]
     assert "| 0.50x | 2.00x | ok |" in lines[2]
     assert lines[4].endswith("| skipped: storescu: unknown option -P |")
     assert "| - | - | ok |" in lines[5]  # no DCMTK line for "small"
-    assert all(line.count("|") == 15 for line in lines)
+    assert all(line.count("|") == 16 for line in lines)
     payload = report.to_json(rows, {"quick": True})
     assert '"throughput_vs_dcmtk": 2.0' in payload
 

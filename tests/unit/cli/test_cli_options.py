@@ -98,6 +98,9 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--commit-port": 1,
     "--commit-timeout": 1,
     "--commit-batch": 1,
+    # the asynchronous operations window (PS3.7 D.3.3.3), in dcm4che's spelling
+    "--max-ops-invoked": 1,
+    "--max-ops-performed": 1,
     "--retry": 1,
     "--retry-delay": 1,
     "--resend-unknown": 0,
@@ -309,6 +312,8 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--saml": (["assertion.xml"], {"saml_file": "assertion.xml"}),
     "--jwt": (["token.jwt"], {"jwt_file": "token.jwt"}),
     "--pos-response": ([], {"positive_response": True}),
+    "--max-ops-invoked": (["16"], {"max_ops_invoked": 16}),
+    "--max-ops-performed": (["0"], {"max_ops_performed": 0}),
     "--retry": (["3"], {"retries": 3}),
     "--retry-delay": (["0.5"], {"retry_delay": 0.5}),
     "--resend-unknown": ([], {"resend_unknown": True}),

@@ -1039,6 +1039,34 @@ def test_verify_reports_truncation_left_unchecked(tmp_path: Path) -> None:
     assert exc.value.reason.startswith("truncated at offset")
 
 
+def test_inspect_whole_finds_what_the_full_inspection_finds() -> None:
+    """One open and one read (inspection.inspect_whole) answer as inspect_file does,
+    and give the bytes of every file of at most 64 KiB."""
+    for path in ALL_FILES:
+        try:
+            full: FileInfo | str = inspect_file(path)
+        except SourceError as exc:
+            full = exc.reason
+        try:
+            info, whole = inspection.inspect_whole(path)
+        except SourceError as exc:
+            assert full == exc.reason, path
+            continue
+        assert info == full and info.checked, path
+        size = os.path.getsize(path)
+        assert (whole is not None) == (size <= 64 * 1024), path
+        if whole is not None:
+            with open(path, "rb") as fp:
+                assert whole == fp.read()
+
+
+def test_inspect_whole_reports_truncation(tmp_path: Path) -> None:
+    path = write(tmp_path, meta() + small_dataset() + el(0x7FE00010, "OB", b"xx")[:-1])
+    with pytest.raises(InvalidFileError) as exc:
+        inspection.inspect_whole(path)
+    assert exc.value.reason.startswith("truncated at offset")
+
+
 def test_verify_reinspects_a_file_changed_since(tmp_path: Path) -> None:
     path = write(tmp_path, meta() + small_dataset())
     info = inspect_file(path, check_truncation=False)
