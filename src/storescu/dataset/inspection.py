@@ -244,22 +244,7 @@ def inspect_file(path: str, *, read_mode: str = "auto", check_truncation: bool =
     UsageError
         `read_mode` is not one of the above.
     """
-    if read_mode not in _READ_MODES:
-        raise UsageError(f"invalid read mode {read_mode!r}, expected one of {_READ_MODES}")
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except IsADirectoryError:
-        raise FileAccessError(path, "is a directory") from None
-    except OSError as exc:
-        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
-    try:
-        return _inspect(fd, path, read_mode, check_truncation)[0]
-    except _Bad as exc:
-        raise InvalidFileError(path, str(exc)) from None
-    except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
-        raise FileAccessError(path, f"cannot read file: {exc}") from exc
-    finally:
-        os.close(fd)
+    return _inspect_path(path, read_mode, check_truncation)[0]
 
 
 def inspect_whole(path: str, *, read_mode: str = "auto") -> tuple[FileInfo, bytes | None]:
@@ -275,22 +260,32 @@ def inspect_whole(path: str, *, read_mode: str = "auto") -> tuple[FileInfo, byte
     FileAccessError, InvalidFileError, UsageError
         As :func:`inspect_file`.
     """
+    return _inspect_path(path, read_mode, True)
+
+
+def _inspect_path(path: str, read_mode: str, check: bool) -> tuple[FileInfo, bytes | None]:
+    """Open `path`, inspect it (:func:`_inspect`), close it; errors name the file."""
     if read_mode not in _READ_MODES:
         raise UsageError(f"invalid read mode {read_mode!r}, expected one of {_READ_MODES}")
+    fd = _open_input(path)
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except IsADirectoryError:
-        raise FileAccessError(path, "is a directory") from None
-    except OSError as exc:
-        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
-    try:
-        return _inspect(fd, path, read_mode, True)
+        return _inspect(fd, path, read_mode, check)
     except _Bad as exc:
         raise InvalidFileError(path, str(exc)) from None
     except (OSError, ValueError, struct.error, RecursionError, IndexError) as exc:
         raise FileAccessError(path, f"cannot read file: {exc}") from exc
     finally:
         os.close(fd)
+
+
+def _open_input(path: str) -> int:
+    """A descriptor of `path` opened with :data:`_OPEN_FLAGS` (never blocks on a FIFO)."""
+    try:
+        return os.open(path, _OPEN_FLAGS)
+    except IsADirectoryError:
+        raise FileAccessError(path, "is a directory") from None
+    except OSError as exc:
+        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
 
 
 # O_BINARY matters on Windows only; os.open is a little cheaper than open().
@@ -433,12 +428,7 @@ def verify_file(info: FileInfo, *, read_mode: str = "auto") -> tuple[FileInfo, b
         past the end of the file.
     """
     path = info.path
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except IsADirectoryError:
-        raise FileAccessError(path, "is a directory") from None
-    except OSError as exc:
-        raise FileAccessError(path, f"cannot access file: {exc.strerror or exc}") from exc
+    fd = _open_input(path)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # replaced since it was inspected
