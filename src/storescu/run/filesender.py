@@ -15,13 +15,7 @@ outcome only with ``resend_unknown``), and each try is one C-STORE
 dataset, judge the response (PS3.4 B.2.3).
 
 With an Asynchronous Operations Window (PS3.7 D.3.3.3; ``--max-ops-invoked``)
-a send does not wait for its response: :meth:`FileSender._start_one` starts
-the C-STORE and leaves it in ``_under_way`` by Message ID; a response, in any
-order, is judged and recorded when the window must make room, when the
-association ends, or when the run halts (the requests already under way then
-finish and are recorded first). An association lost with requests under way
-records each of them once: failed-outcome-unknown when its request went out
-whole, else not-sent. ``--retry`` keeps to one request at a time.
+a send does not wait for its response: see :mod:`storescu.run.windowed`.
 
 :class:`~storescu.run.sender.Sender` adds the run loop on top: reading and
 planning the inputs, halting, accounting for an interrupted run.
@@ -48,7 +42,6 @@ from storescu.kernel.errors import (
     TimeoutError_,
     TransportError,
 )
-from storescu.kernel.records import dataclass
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.dimse import PRIORITIES
 from storescu.run.interrupts import InterruptGuard
@@ -81,18 +74,6 @@ class _Step(Enum):
     CONTINUE = 1
     HALT = 2
     NO_ASSOCIATION_RECORDED = 3
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A C-STORE under way in the window: what its result is made of."""
-
-    item: _Item
-    started: float
-    verbose: bool
-    base: dict[str, object]
-    #: True once the request and its dataset went out whole.
-    complete: bool = False
 
 
 class FileSender:
@@ -139,10 +120,6 @@ class FileSender:
         self.on_send_start: Callable[[str], bool] | None = None
         self._association = 0  # the number of the association requested last
         self._next_up: _Item | None = None  # prepared while a response is awaited
-        # The window's requests under way, by Message ID (see _start_one), and
-        # whether one of their results halts the run.
-        self._under_way: dict[int, _Pending] = {}
-        self._halting = False
         #: How a failed association request is logged (a parallel worker that
         #: can leave its input to the others only warns).
         self._failure_level = logging.CRITICAL
@@ -269,21 +246,28 @@ class FileSender:
             return _Step.HALT
         for repeat in range(self.options.repeat):
             self._sends += 1
-            if self._use_window():
-                step = self._start_one(item, repeat)
-                if step is not None:
-                    return step
-                continue
-            result = self._send_with_retries(item)
-            if result is None:
-                # Account for the repeats of this item that will not happen.
-                for _ in range(repeat, self.options.repeat):
-                    self._record(self._result(item, Outcome.NOT_SENT, error="association failed"))
-                return _Step.NO_ASSOCIATION_RECORDED
-            self._record(result)
-            if not (result.outcome.stored or result.outcome.neutral) and halt:
-                return _Step.HALT
+            step = self._send_one(item, repeat)
+            if step is not None:
+                return step
         return _Step.CONTINUE
+
+    def _send_one(self, item: _Item, repeat: int) -> _Step | None:
+        """Send `item` once (its repeat number `repeat`); a step when the run cannot go on.
+
+        One request at a time: the response is awaited and the result
+        recorded (:class:`~storescu.run.windowed.WindowedSender` overrides this
+        with the window's way).
+        """
+        result = self._send_with_retries(item)
+        if result is None:
+            # Account for the repeats of this item that will not happen.
+            for _ in range(repeat, self.options.repeat):
+                self._record(self._result(item, Outcome.NOT_SENT, error="association failed"))
+            return _Step.NO_ASSOCIATION_RECORDED
+        self._record(result)
+        if not (result.outcome.stored or result.outcome.neutral) and self.options.halt:
+            return _Step.HALT
+        return None
 
     def _send_with_retries(self, item: _Item) -> FileResult | None:
         """One send of ``item``, retried per ``--retry``; None when no association could be had.
@@ -557,154 +541,10 @@ class FileSender:
             return self._result(item, Outcome.SENT_WITH_WARNING, **base, **detail), False
         return self._result(item, Outcome.SENT, **base, **detail), False
 
-    # ------------------------------------------------- the window (D.3.3.3)
-
-    def _use_window(self) -> bool:
-        """Whether sends go through the window: one is proposed, and no ``--retry``."""
-        return self.settings.async_ops is not None and self.options.retries == 0
-
-    def _start_one(self, item: _Item, repeat: int) -> _Step | None:
-        """Start one C-STORE of `item` in the window; a step when the run cannot go on.
-
-        Makes room first (a response judged and recorded per free slot, PS3.7
-        D.3.3.3: never more outstanding than the window); a lost association is
-        opened again for the next request. The result of this send is
-        recorded when its response comes (:meth:`_collect`).
-        """
-        while True:
-            if self._halting:
-                return self._halt_in_window(item, repeat)
-            assoc = self._assoc
-            if assoc is None:
-                if not self._associate(self._contexts):
-                    for _ in range(repeat, self.options.repeat):
-                        self._record(
-                            self._result(item, Outcome.NOT_SENT, error="association failed")
-                        )
-                    return _Step.NO_ASSOCIATION_RECORDED
-                continue
-            if not assoc.outstanding.full:
-                break
-            self._collect(assoc)
-        opened = self._open_for_store(item, assoc)
-        if isinstance(opened, FileResult):
-            self._record(opened)
-            self._note_failure(opened)
-            if not opened.outcome.stored and self.options.halt:
-                self._drain()
-                return _Step.HALT
-            return None
-        context, reader, instance, started, verbose = opened
-        assert item.info is not None
-        message_id = assoc.next_message_id()
-        base = self._request_fields(item, context, reader, instance, message_id, verbose)
-        pending = _Pending(item, started, verbose, base)
-        with self._guard:  # from here on the pending entry accounts for this send
-            self._under_way[message_id] = pending
-            self._current_rows += 1
-        try:
-            assoc.start_store(
-                context, item.info.sop_class_uid, instance, reader, message_id, self._priority
-            )
-            pending.complete = True
-        except StorescuError as exc:
-            # Only the dataset bytes that went out count (issue 14.4).
-            pending.base["bytes"] = assoc.dataset_bytes_sent
-            self._lost(exc)
-        finally:
-            reader.close()
-        if repeat == self.options.repeat - 1 and item.dataset is None:
-            item.data = None  # sent: its bytes need not wait for the response
-        return None
-
-    def _halt_in_window(self, item: _Item, repeat: int) -> _Step:
-        """A response in the window halted the run: finish what is under way, stop."""
-        self._drain()
-        for _ in range(repeat, self.options.repeat):
-            self._record(
-                self._result(
-                    item,
-                    Outcome.NOT_SENT,
-                    error="not sent: the run halted after an unsuccessful store",
-                )
-            )
-        return _Step.HALT
-
-    def _collect(self, assoc: StoreAssociation) -> None:
-        """Wait for one response (any outstanding Message ID) and record its result."""
-        try:
-            message_id, response = assoc.next_store_response()
-        except StorescuError as exc:
-            self._lost(exc)
-            return
-        with self._guard:  # taken from the window and recorded in one step
-            pending = self._under_way.pop(message_id)
-            result, _ = self._judge_response(
-                pending.item, response, pending.started, pending.verbose, pending.base
-            )
-            self._record_pending(result)
-
-    def _drain(self) -> None:
-        """Wait for every request under way (the association ends, or the run halts)."""
-        while self._under_way and self._assoc is not None:
-            self._collect(self._assoc)
-        if self._under_way:  # no association to answer them
-            self._abandon_pending("the association ended before the response came")
-
-    def _lost(self, exc: StorescuError) -> None:
-        """The association is gone: every request under way ends once (PS3.7 D.3.3.3)."""
-        self._assoc = None
-        for message_id in list(self._under_way):
-            with self._guard:
-                pending = self._under_way.pop(message_id)
-                seconds = time.perf_counter() - pending.started
-                if pending.complete:
-                    log.error("Store SCU Failed: %s: %s", pending.item.path, exc)
-                    outcome = Outcome.FAILED_OUTCOME_UNKNOWN
-                else:  # PS3.7 8.1: an incomplete message cannot have been stored
-                    log.error(
-                        "Store SCU Failed before the request was complete: %s: %s",
-                        pending.item.path,
-                        exc,
-                    )
-                    outcome = Outcome.NOT_SENT
-                result = self._result(
-                    pending.item,
-                    outcome,
-                    error=str(exc),
-                    seconds=seconds,
-                    network_failure=True,
-                    **pending.base,
-                )
-                self._record_pending(result)
-
-    def _abandon_pending(self, error: str) -> None:
-        """Ctrl-C (or no association): each request under way is failed-outcome-unknown."""
-        for message_id in list(self._under_way):
-            with self._guard:
-                pending = self._under_way.pop(message_id)
-                self._record_pending(
-                    self._result(
-                        pending.item, Outcome.FAILED_OUTCOME_UNKNOWN, error=error, **pending.base
-                    )
-                )
-
-    def _record_pending(self, result: FileResult) -> None:
-        """Record the result of a request from the window (counted at its start)."""
-        with self._guard:
-            rows, in_flight = self._current_rows, self._in_flight
-            self._record(result)
-            self._current_rows, self._in_flight = rows, in_flight
-        self._note_failure(result)
-        if not result.outcome.stored and self.options.halt:
-            self._halting = True
-
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
 
     def _end_association(self) -> None:
-        if self._under_way:
-            self._drain()
         assoc = self._assoc
         if assoc is None:
             return

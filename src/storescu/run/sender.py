@@ -10,7 +10,8 @@ The inputs are read as the run goes, by a bounded window when the proposal
 depends on them (``+fs``, ``-R``, ``+fc``: :mod:`storescu.protocol.planning`
 makes batches of at most 128 presentation contexts), else one at a time as
 DCMTK does. Each input of a batch is sent by the per-file step
-(:class:`~storescu.run.filesender.FileSender`) over an association whose
+(:class:`~storescu.run.filesender.FileSender`, with the window of
+:class:`~storescu.run.windowed.WindowedSender`) over an association whose
 proposal covers the batch; a halt, a failed association or an interrupt ends
 the run with every input not sent still accounted for.
 
@@ -34,10 +35,11 @@ from storescu.net.client import AssociationSettings
 from storescu.protocol.negotiation import sop_classes_to_propose, transfer_syntax_lists
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.planning import WINDOW, ProposalSpec, covers, plan
-from storescu.run.filesender import TRACE, FileSender, _Step
+from storescu.run.filesender import TRACE, _Step
 from storescu.run.items import _Item, dataset_items, inspect_inputs, preset_item
 from storescu.run.options import SendOptions
 from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
+from storescu.run.windowed import WindowedSender
 
 __all__ = [
     "TRACE",
@@ -65,7 +67,7 @@ _HALT_LIST_MAX = 50
 _Batch = tuple[tuple[PresentationContextRQ, ...], list[_Item]]
 
 
-class Sender(FileSender):
+class Sender(WindowedSender):
     """Runs DCMTK storescu's main loop over a list of inputs.
 
     Parameters
@@ -181,7 +183,7 @@ class Sender(FileSender):
         """Account for the input being sent and every one not reached; abort."""
         run = self.run_result
         run.interrupted = True
-        if self._under_way:  # the window's requests under way: each ends once
+        if self._under_way or self._retry:  # the window's requests under way: each ends once
             self._abandon_pending(
                 "interrupted after the request went out: the peer may have stored it"
             )
