@@ -255,3 +255,53 @@ def test_interrupt_with_several_in_flight_accounts_each_once(
     assert result.returncode == (130 if signum == signal.SIGINT else 143)
     assert result.seconds < 20  # not the 30 s timeouts
     assert peer.sessions[0].ending == "abort"
+
+
+@pytest.mark.parametrize("how", ["abort", "close"])
+@pytest.mark.parametrize("halt", [True, False])
+def test_parallel_association_lost_with_several_in_flight(
+    hostile: Hostile, report: Path, tmp_path: Path, how: str, halt: bool
+) -> None:
+    """-P 2 with a window of 4 on each association: the first association is lost with
+    requests in flight. Each of them ends once (failed-outcome-unknown, or not-sent when
+    it had not gone out whole); the report has every input once, in input order."""
+    many = [files.copy_ct(tmp_path / f"p{i}.dcm") for i in range(24)]
+    connections: list[Channel] = []
+    in_flight: list[int] = []
+    lock = threading.Lock()
+
+    def script(ch: Channel) -> None:
+        with lock:
+            connections.append(ch)
+            first = len(connections) == 1
+        accept_window(ch, 4)
+        if not first:
+            ch.serve()
+            return
+        stores = []
+        try:
+            while len(stores) < 4 and (store := ch.read_store(timeout=3)) is not None:
+                stores.append(store)
+        except TimeoutError:
+            pass
+        in_flight.append(len(stores))
+        if how == "abort":
+            ch.send(P.AAbort(2, 0).encode())
+            ch.session.ending = "peer-aborted"
+        ch.close()
+
+    options = ("-P", "2") if halt else ("-P", "2", "--no-halt")
+    result, peer = run(hostile, script, report, many, *options)
+    got = outcomes(result, many)
+    assert [str(row["path"]) for row in result.rows()] == [str(p) for p in many]  # in order
+    (read,) = in_flight
+    lost = [o for o in got if o != "sent"]
+    assert got.count("failed-outcome-unknown") >= read >= 1, result.describe()
+    if halt:
+        assert set(lost) <= {"failed-outcome-unknown", "not-sent"}
+    else:
+        # Only the first association's window was lost; the rest went on the others.
+        assert set(lost) <= {"failed-outcome-unknown", "not-sent"}
+        assert len(lost) <= 4, result.describe()
+    assert result.returncode != EXIT_SUCCESS
+    assert peer.sessions[0].errors == []

@@ -68,16 +68,19 @@ from itertools import chain
 from typing import TYPE_CHECKING, Final
 
 from storescu.net.transport import TransportInterrupted
+from storescu.protocol.window import UNLIMITED_WINDOW_CAP
 from storescu.run.filesender import _Step
 from storescu.run.sender import Sender
+from storescu.run.turns import IdentityTurns, turn_inventor
+from storescu.run.turns import Stopped as _Stopped
 
 if TYPE_CHECKING:
-    from storescu.dataset.identity import Identity, Inventor
     from storescu.net.client import AssociationSettings
     from storescu.protocol.pdu import PresentationContextRQ
     from storescu.run.items import _Item
     from storescu.run.options import SendOptions
     from storescu.run.results import FileResult, ResultCallback
+    from storescu.run.windowed import _Pending
 
 __all__ = ["ParallelSender"]
 
@@ -94,14 +97,6 @@ _SPAN_PER_WORKER: Final = 16
 _MIN_SPAN: Final = 64
 
 
-class _Stopped(BaseException):
-    """Raised in a worker when the run stops: unwind without recording anything.
-
-    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
-    on the way (the rewriter wraps pydicom's errors) swallows it.
-    """
-
-
 class _HandBack(BaseException):
     """A worker's first association failed while others can go on: give the input back."""
 
@@ -109,7 +104,7 @@ class _HandBack(BaseException):
 class _Job:
     """One input handed out: its number in sending order, its batch, its send numbers."""
 
-    __slots__ = ("contexts", "item", "items", "repeat", "send_base", "seq")
+    __slots__ = ("contexts", "halted", "item", "items", "repeat", "send_base", "seq", "step")
 
     def __init__(
         self,
@@ -126,6 +121,10 @@ class _Job:
         self.items = items
         self.send_base = send_base
         self.repeat = repeat
+        #: How its sending ended (None while it goes on), and whether a result
+        #: from the window halts the run (see _Worker._deliver_pending).
+        self.step: _Step | None = None
+        self.halted = False
 
     @property
     def sends(self) -> range:
@@ -148,6 +147,12 @@ class _JobBox:
 
     def __len__(self) -> int:
         return len(self._jobs)
+
+    def waiting(self) -> bool:
+        """Whether a worker with requests under way should stop collecting their
+        responses and take the next job: there is one, or none will come."""
+        with self._cond:
+            return bool(self._jobs) or self._closed or self._frozen
 
     def put(self, job: _Job, *, front: bool = False) -> None:
         with self._cond:
@@ -186,71 +191,6 @@ class _JobBox:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-
-
-class _IdentityTurns:
-    """Hands out invented identities (``+II``) in send order across the workers.
-
-    Every send number of every input handed out is *resolved* exactly once:
-    by taking an identity (:meth:`take`) or by :meth:`resolve` (the send
-    needed none, never happened, or was taken back). A send takes its
-    identity only when all lower numbers are resolved, so the inventor's
-    counters see the sends in the order one association would make them.
-    """
-
-    def __init__(self, inventor: Inventor, stop: threading.Event) -> None:
-        self._inventor = inventor
-        self._stop = stop
-        self._cond = threading.Condition()
-        self._next = 1  # the lowest send number not resolved yet
-        self._resolved: set[int] = set()  # resolved numbers above _next
-
-    def take(self, send: int) -> Identity:
-        with self._cond:
-            while self._next != send:
-                if self._stop.is_set():
-                    raise _Stopped
-                if send < self._next or send in self._resolved:
-                    raise RuntimeError(f"identity of send {send} taken twice")
-                self._cond.wait()
-            identity = self._inventor.next()
-            self._mark(send)
-            return identity
-
-    def resolve(self, sends: range) -> None:
-        with self._cond:
-            for send in sends:
-                if send >= self._next and send not in self._resolved:
-                    self._mark(send)
-
-    def wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
-    def _mark(self, send: int) -> None:
-        if send != self._next:
-            self._resolved.add(send)
-            return
-        self._next += 1
-        while self._next in self._resolved:
-            self._resolved.remove(self._next)
-            self._next += 1
-        self._cond.notify_all()
-
-
-def _turn_inventor(turns: _IdentityTurns, worker: _Worker) -> Inventor:
-    """An Inventor for `worker`'s rewriter that takes its turn before each identity."""
-    from storescu.dataset.identity import Inventor
-
-    class _TurnInventor(Inventor):
-        def __init__(self) -> None:  # the counters live in the shared inventor
-            pass
-
-        def next(self) -> Identity:
-            # FileSender._send_item numbers each send before making it.
-            return turns.take(worker._sends)
-
-    return _TurnInventor()
 
 
 # What a worker tells the coordinator (see ParallelSender._handle).
@@ -320,16 +260,17 @@ class _Worker(Sender):
         if turns is not None and self._rewriter is not None:
             from storescu.dataset.rewrite import Rewriter
 
-            self._rewriter = Rewriter(self._rewriter.options, _turn_inventor(turns, self))
+            self._rewriter = Rewriter(self._rewriter.options, turn_inventor(turns, self))
 
     # ---------------------------------------------------------------- thread
 
     def _loop(self) -> None:
         boss = self._boss
         try:
-            while (job := boss._box.take(self, self._stop)) is not None:
+            while (job := self._next_job()) is not None:
                 self._current, self._current_rows, self._in_flight = job.item, 0, None
                 self._sends = job.send_base
+                self._pending_tag = job  # the window's requests of this job name it
                 try:
                     step = self._process(job.item, job.contexts, job.items)
                 except _HandBack:
@@ -341,7 +282,12 @@ class _Worker(Sender):
                 if step is not _Step.CONTINUE:
                     boss._box.freeze()  # hand out nothing more, at once
                 self.job = self._current = None
-                boss._post(_Done(self, job, step))
+                job.step = step
+                if not self._has_pending(job):
+                    self._post_done(job)
+            if self._stop.is_set():
+                raise _Stopped  # the coordinator accounts and aborts (no release)
+            self._drain()  # the window's last responses, before the release
         except (_Stopped, TransportInterrupted):
             # Stopped (Ctrl-C): the job stays with this worker, the coordinator
             # accounts for it and aborts the association, as one association does
@@ -357,8 +303,54 @@ class _Worker(Sender):
             return
         try:
             self._end_association()  # release: the workers do it side by side
+        except (_Stopped, TransportInterrupted):
+            boss._post(_Left(self))  # stopped while releasing: the coordinator aborts
         except BaseException as exc:
             boss._post(_Crashed(self, exc))
+
+    def _next_job(self) -> _Job | None:
+        """The next job; while none is waiting, the window's responses are collected."""
+        box = self._boss._box
+        while self._under_way or self._retry:
+            if self._stop.is_set():
+                raise _Stopped
+            if box.waiting() or not self._drain_step():
+                break
+        return box.take(self, self._stop)
+
+    # ------------------------------------------------- the window (D.3.3.3)
+
+    def _deliver_pending(
+        self, message_id: int | None, pending: _Pending, result: FileResult
+    ) -> None:
+        """A result from the window: numbered by its own job (see ``_Pending.tag``)."""
+        if self._stop.is_set() and threading.current_thread() is self.thread:
+            # Stopping: back where the coordinator accounts for it (as on Ctrl-C).
+            if message_id is None:
+                self._retry.append(pending)
+            else:
+                self._under_way[message_id] = pending
+            raise _Stopped
+        job = pending.tag
+        assert isinstance(job, _Job)
+        self._boss._post(_Row(job.seq, result))
+        self._note_failure(result)
+        if not result.outcome.stored and self.options.halt:
+            self._halting = job.halted = True
+            self._boss._box.freeze()  # hand out nothing more, at once
+        if job.step is not None and not self._has_pending(job):
+            self._post_done(job)
+
+    def _has_pending(self, job: _Job) -> bool:
+        """Whether a request of `job` is under way or queued for a retry."""
+        return any(p.tag is job for p in chain(self._under_way.values(), self._retry))
+
+    def _post_done(self, job: _Job) -> None:
+        step = job.step
+        assert step is not None
+        if job.halted and step is _Step.CONTINUE:
+            step = _Step.HALT
+        self._boss._post(_Done(self, job, step))
 
     # ------------------------------------------------------ Sender overrides
 
@@ -376,11 +368,6 @@ class _Worker(Sender):
         if self._stop.is_set():
             raise _Stopped
         return super()._attempt(item)
-
-    def _use_window(self) -> bool:
-        # A worker sends one job at a time: its rows are numbered by the job
-        # (see _record), so its requests are not left under way.
-        return False
 
     def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):
@@ -427,7 +414,10 @@ class ParallelSender(Sender):
     ) -> None:
         super().__init__(host, port, settings, options, on_result, keep_results)
         self._size = max(1, options.parallel)
-        self._span = max(_MIN_SPAN, _SPAN_PER_WORKER * self._size)
+        # Each association may have a window of requests under way (numbered, not
+        # delivered): room for them too (0, unlimited, is capped; PS3.7 D.3.3.3).
+        window = (settings.max_ops_invoked or UNLIMITED_WINDOW_CAP) if settings.async_ops else 1
+        self._span = max(_MIN_SPAN, (_SPAN_PER_WORKER + window) * self._size)
         self._stop = threading.Event()
         self._box = _JobBox()
         self._lock = threading.Lock()  # the counters below that workers change
@@ -435,9 +425,9 @@ class ParallelSender(Sender):
         self._established = 0  # associations opened successfully
         self._workers: list[_Worker] = []
         self._abandoned: set[_Worker] = set()
-        self._turns: _IdentityTurns | None = None
+        self._turns: IdentityTurns | None = None
         if self._rewriter is not None and self._rewriter.inventor is not None:
-            self._turns = _IdentityTurns(self._rewriter.inventor, self._stop)
+            self._turns = IdentityTurns(self._rewriter.inventor, self._stop)
         # Worker -> coordinator messages: a deque (atomic append/popleft) and a bell.
         self._inbox: deque[_Event] = deque()
         self._bell = threading.Event()
@@ -695,18 +685,20 @@ class ParallelSender(Sender):
         self._pull_back()
         while self._inbox:  # what the workers posted before they stopped
             self._handle(self._inbox.popleft())
-        for worker in sorted(
-            (w for w in self._workers if w.job is not None and w not in self._abandoned),
-            key=lambda w: w.job.seq if w.job is not None else 0,
-        ):
+        for worker in self._workers:
+            if worker in self._abandoned:
+                continue
             job = worker.job
-            assert job is not None
-            worker._interrupted(reason)  # its input, and an A-ABORT
+            if job is None and not (worker._under_way or worker._retry):
+                continue
+            # Its input and the window's requests (their jobs end with them), an A-ABORT.
+            worker._interrupted(reason)
             while self._inbox:
                 self._handle(self._inbox.popleft())
-            worker.job = None
-            self._outstanding -= 1
-            self._finish(job.seq, job.item)
+            if job is not None:
+                worker.job = None
+                self._outstanding -= 1
+                self._finish(job.seq, job.item)
         for worker in self._workers:
             if worker not in self._abandoned and worker._assoc is not None:
                 assoc, worker._assoc = worker._assoc, None

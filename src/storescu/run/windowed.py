@@ -216,22 +216,28 @@ class WindowedSender(FileSender):
     def _drain(self) -> None:
         """Wait for every request under way and every retry (the association ends, or
         the run halts)."""
-        while self._under_way or self._retry:
-            assoc = self._assoc
-            if self._under_way and assoc is not None:
-                self._collect(assoc)
-                continue
-            if self._under_way:  # no association to answer them
-                self._abandon_pending("the association ended before the response came")
-                return
-            # Only retries are left: wait for the first one due and send it.
-            wait = min(p.due for p in self._retry) - time.perf_counter()
-            if wait > 0:
-                self._sleep(wait)
-            if self._assoc is None and not self._associate(self._contexts):
-                self._no_association()
-                return
-            self._resend_due(time.perf_counter())
+        while (self._under_way or self._retry) and self._drain_step():
+            pass
+
+    def _drain_step(self) -> bool:
+        """One step of :meth:`_drain`: a response, or a retry sent when due; False when
+        nothing more can be done (what was under way is recorded)."""
+        assoc = self._assoc
+        if self._under_way and assoc is not None:
+            self._collect(assoc)
+            return True
+        if self._under_way:  # no association to answer them
+            self._abandon_pending("the association ended before the response came")
+            return False
+        # Only retries are left: wait for the first one due and send it.
+        wait = min(p.due for p in self._retry) - time.perf_counter()
+        if wait > 0:
+            self._sleep(wait)
+        if self._assoc is None and not self._associate(self._contexts):
+            self._no_association()
+            return False
+        self._resend_due(time.perf_counter())
+        return True
 
     def _lost(self, exc: StorescuError) -> None:
         """The association is gone: every request under way ends once (PS3.7 D.3.3.3)."""
