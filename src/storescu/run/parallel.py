@@ -2,11 +2,16 @@
 
 Theory of operation
 -------------------
-One association is strictly request/response (no asynchronous operations
-are negotiated, PS3.7 D.3.3.3): each C-STORE waits for the peer to store the
+Without an Asynchronous Operations Window (PS3.7 D.3.3.3) one association is
+strictly request/response: each C-STORE waits for the peer to store the
 instance and answer. A peer that ingests slowly per instance (a PACS writing
 to a database) or a link with a long round trip keeps one association idle
-most of the time; N associations keep N stores under way.
+most of the time; N associations keep N stores under way -- and with a
+window (:mod:`storescu.run.windowed`) N x window: a worker takes its next
+input while its requests are under way, collects their responses while no
+input waits, and numbers each result by the input it belongs to
+(``_Pending.tag``); an input is finished for the coordinator once its last
+request's result is in.
 
 :class:`ParallelSender` is a :class:`~storescu.run.sender.Sender` whose run loop
 is the same -- reading the inputs, planning batches of at most 128 contexts,
