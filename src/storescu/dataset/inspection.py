@@ -32,6 +32,7 @@ import struct
 from collections.abc import Callable
 from typing import Final
 
+from storescu.dataset.elements import skip_plain
 from storescu.kernel.constants import (
     DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN,
     EXPLICIT_VR_BIG_ENDIAN,
@@ -622,7 +623,15 @@ def _walk(
     sop_class = sop_inst = None
     vr = b""
     length = 0
+    uid_tags = (class_tag, inst_tag) if want_uids else ()
+    fast = check  # the truncation check visits every element: plain ones in the fast lane
     while pos < end:
+        if fast and base <= pos and base + blen >= end:
+            fast = False  # the element it stops at goes through the loop below
+            stop = skip_plain(unpack, buf, base, pos, end, implicit, short_vrs, long_vrs, uid_tags)
+            if stop != pos:
+                pos = stop
+                continue
         i = pos - base
         if i + hlen > blen:
             left = end - pos
@@ -679,6 +688,7 @@ def _walk(
             else:
                 sop_inst = _uid(buf[j : j + length])
         pos = nxt
+        fast = check
         if not check:
             group, elem = (tag & 0xFFFF, tag >> 16) if little else (tag >> 16, tag & 0xFFFF)
             if not want_uids or group > 0x0008 or (group == 0x0008 and elem >= 0x0018):
