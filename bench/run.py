@@ -76,6 +76,9 @@ def default_senders(python: str) -> list[Sender]:
         # D.3.3.3, issue 15): only a peer that grants it (our SCP) lets it work.
         Sender("ours window 16", (*ours, "--max-ops-invoked", "16"),
                only_sets=frozenset({"latency-scp"})),
+        # N associations x a window each (issue 15: -P with the window).
+        Sender("ours -P 4 window 16", (*ours, "-P", "4", "--max-ops-invoked", "16"),
+               only_sets=frozenset({"latency-scp"})),
     ]
 
 
