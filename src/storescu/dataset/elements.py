@@ -17,29 +17,31 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-__all__ = ["skip_plain"]
+__all__ = ["Lane", "skip_plain"]
 
 _UNDEFINED = 0xFFFFFFFF
 
 
-def skip_plain(
-    unpack: Callable[[bytes, int], tuple[Any, ...]],
-    buf: bytes,
-    base: int,
-    pos: int,
-    end: int,
-    implicit: bool,
-    short_vrs: Collection[bytes],
-    long_vrs: Collection[bytes],
-    stop_tags: Collection[int],
-) -> int:
+#: What the caller's loop knows of the dataset: ``unpack`` reads one element header
+#: as its loop does (the tag as one 32-bit number, then VR, length and long length
+#: when explicit; tag and length when implicit), whether the VR is implicit, the
+#: short and long explicit VRs, and the tags to stop at (SOP Class/Instance UID).
+Lane = tuple[
+    Callable[[bytes, int], tuple[Any, ...]],
+    bool,
+    Collection[bytes],
+    Collection[bytes],
+    Collection[int],
+]
+
+
+def skip_plain(lane: Lane, buf: bytes, base: int, pos: int, end: int) -> int:
     """Skip plain elements of `buf` (file offset `base`) from `pos`; return where it stopped.
 
-    `unpack` reads one element header as the caller's loop does (tag as one
-    32-bit number, then VR, length and long length when explicit; tag and
-    length when implicit). `end` must lie within the buffer. Stops at `end`
-    or at the first element that is not plain (see the module notes).
+    `end` must lie within the buffer. Stops at `end` or at the first element
+    that is not plain (see the module notes).
     """
+    unpack, implicit, short_vrs, long_vrs, stop_tags = lane
     limit = end - (8 if implicit else 12)  # a whole header must be in the buffer
     if implicit:
         while pos <= limit:

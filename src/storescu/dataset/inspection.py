@@ -596,39 +596,30 @@ def _walk(
 ) -> tuple[str | None, str | None]:
     """Walk top-level elements from `pos`; return SOP class/instance UIDs if wanted.
 
-    With `check`, every element is visited and a value running past `end`
-    raises "truncated"; otherwise the walk stops after (0008,0018).
-    Undefined-length values (sequences, encapsulated pixel data) are walked
-    through by :func:`_skip_undefined`.
-
-    This is the hot loop of the fast path (about 0.25 us per element on a slow
-    core): one unpack per element with the tag as one 32-bit number, buffer
+    With `check`, every element is visited (plain ones by :func:`.elements.skip_plain`)
+    and a value running past `end` raises "truncated"; otherwise the walk stops after
+    (0008,0018). Undefined-length values are walked by :func:`_skip_undefined`. The hot
+    loop of the fast path: one unpack per element, the tag as one 32-bit number, buffer
     bounds tested inline, constants in locals, rare cases out of the way.
     """
-    e = "<" if little else ">"
-    unpack = struct.Struct(e + ("II" if implicit else "I2sHI")).unpack_from
+    unpack = struct.Struct(("<" if little else ">") + ("II" if implicit else "I2sHI")).unpack_from
     hlen = 8 if implicit else 12  # bytes unpacked per element
-    # The tag as a 32-bit number read in the file's byte order: group in the
-    # low half for little endian, in the high half for big endian.
+    # The tag as one 32-bit number in the file's byte order (group in the low half if LE).
     class_tag, inst_tag = 0x0008 | 0x0016 << 16, 0x0008 | 0x0018 << 16
     pixel_tag = 0x7FE0 | 0x0010 << 16
     delimiter = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"  # (FFFE,E0DD), length 0
     if not little:
         class_tag, inst_tag, pixel_tag = 0x00080016, 0x00080018, 0x7FE00010
         delimiter = b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"
-    undefined = _UNDEFINED
-    long_vrs, short_vrs = _LONG_VRS, _SHORT_VRS
-    buf, base = win.buf, win.base
-    blen = len(buf)
+    undefined, long_vrs, short_vrs = _UNDEFINED, _LONG_VRS, _SHORT_VRS
+    buf, base, blen = win.buf, win.base, len(win.buf)
     sop_class = sop_inst = None
-    vr = b""
-    length = 0
-    uid_tags = (class_tag, inst_tag) if want_uids else ()
+    vr, length = b"", 0
+    lane = (unpack, implicit, short_vrs, long_vrs, (class_tag, inst_tag) if want_uids else ())
     fast = check  # the truncation check visits every element: plain ones in the fast lane
     while pos < end:
         if fast and base <= pos and base + blen >= end:
-            fast = False  # the element it stops at goes through the loop below
-            stop = skip_plain(unpack, buf, base, pos, end, implicit, short_vrs, long_vrs, uid_tags)
+            fast, stop = False, skip_plain(lane, buf, base, pos, end)  # then the loop below
             if stop != pos:
                 pos = stop
                 continue

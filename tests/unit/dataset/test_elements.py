@@ -36,7 +36,7 @@ def _both(path: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
     fast = _outcome(path)
     with monkeypatch.context() as patch:
         # The general loop alone: the fast lane skips nothing.
-        patch.setattr(inspection, "skip_plain", lambda unpack, buf, base, pos, *rest: pos)
+        patch.setattr(inspection, "skip_plain", lambda lane, buf, base, pos, end: pos)
         general = _outcome(path)
     return fast, general
 
