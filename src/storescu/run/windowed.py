@@ -3,8 +3,8 @@
 Theory of operation
 -------------------
 With a window proposed (``--max-ops-invoked``) a send does not wait for its
-response: :meth:`WindowedSender._start_one` starts the C-STORE and leaves it
-in ``_under_way`` by Message ID (a :class:`_Pending`: what its result is made
+response: ``WindowedSender._start_one`` starts the C-STORE and leaves it
+in ``_under_way`` by Message ID (a ``_Pending``: what its result is made
 of); a response, in any order, is judged and recorded when the window must
 make room, when the association ends, or when the run halts (the requests
 already under way then finish and are recorded first). An association lost
@@ -21,10 +21,10 @@ on the association (opened again if it was lost), and only its last attempt
 is recorded. So each input still gets exactly one row per send. A queued
 retry counts as under way: Ctrl-C records its last attempt's result.
 Invented identities (``+II``...) are kept per send only for the last send
-(:class:`~storescu.dataset.rewrite.Rewriter`), so with them ``--retry`` keeps
+(the dataset rewriter), so with them ``--retry`` keeps
 to one request at a time.
 
-Every result of the window goes through :meth:`WindowedSender._deliver_pending`
+Every result of the window goes through ``WindowedSender._deliver_pending``
 (the parallel sender's workers number it by its input there).
 """
 
