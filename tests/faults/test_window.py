@@ -305,3 +305,44 @@ def test_parallel_association_lost_with_several_in_flight(
         assert len(lost) <= 4, result.describe()
     assert result.returncode != EXIT_SUCCESS
     assert peer.sessions[0].errors == []
+
+
+@pytest.mark.parametrize("resend_unknown", [True, False])
+def test_retry_after_an_association_lost_with_several_in_flight(
+    hostile: Hostile, report: Path, inputs: list[Path], resend_unknown: bool
+) -> None:
+    """--retry with a window: the peer aborts with four requests in flight. With
+    --resend-unknown each is sent again on a new association and recorded once (sent,
+    2 attempts); without, they stay failed-outcome-unknown (PS3.7 D.3.3.3: unknown
+    outcome) and the rest go on the new association (--no-halt)."""
+    connections = []
+    lock = threading.Lock()
+
+    def script(ch: Channel) -> None:
+        with lock:
+            connections.append(ch)
+            first = len(connections) == 1
+        accept_window(ch, 4)
+        if not first:
+            ch.serve()
+            return
+        read_stores(ch, 4)
+        ch.send(P.AAbort(2, 0).encode())
+        ch.session.ending = "peer-aborted"
+        ch.close()
+
+    options = ["--retry", "1", "--retry-delay", "0.05", "--no-halt"]
+    if resend_unknown:
+        options.append("--resend-unknown")
+    result, peer = run(hostile, script, report, inputs, *options)
+    got = outcomes(result, inputs)
+    attempts = {str(row["path"]): row.get("attempts") for row in result.rows()}
+    if resend_unknown:
+        assert got == ["sent"] * 8, result.describe()
+        assert [attempts[str(p)] for p in inputs[:4]] == [2] * 4
+        assert result.returncode == EXIT_SUCCESS
+    else:
+        assert got[:4] == ["failed-outcome-unknown"] * 4, result.describe()
+        assert got[4:] == ["sent"] * 4
+        assert result.returncode != EXIT_SUCCESS
+    assert len(peer.sessions) == 2
