@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,8 @@ from storescu.kernel.errors import (
 from storescu.kernel.records import dataclass
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.dimse import PRIORITIES
+from storescu.run.compressing import compressing_for
+from storescu.run.contextlog import TRACE, log_accepted, log_proposal, trace_dataset
 from storescu.run.interrupts import InterruptGuard
 from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
 
@@ -67,8 +69,6 @@ __all__ = ["TRACE", "FileSender"]
 log = logging.getLogger("storescu")
 
 _MAX_RETRY_DELAY = 30.0
-#: Log level below DEBUG for dataset dumps (DCMTK's "trace", ``-ll trace``).
-TRACE = 5
 
 
 #: Why an input is not sent when the run was halted by another part of it.
@@ -132,6 +132,7 @@ class FileSender:
         self._in_flight: int | None = None
         self._guard = InterruptGuard()
         self._rewriter = _rewriter_for(options)
+        self._compressing = compressing_for(options)  # --compress: run/compressing.py
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
         #: Called with an input's path just before its first request may go out
         #: (from the thread that sends it): a cluster task marks it under way
@@ -158,6 +159,8 @@ class FileSender:
             run.counts[result.outcome] = run.counts.get(result.outcome, 0) + 1
             if self.on_result is not None:
                 self.on_result(result)
+            if self._compressing is not None:
+                self._compressing.observe(result)
             self._current_rows += 1
             self._in_flight = None
 
@@ -197,7 +200,7 @@ class FileSender:
         self._association = self._number_association()
         log.info("Requesting Association")
         if self.options.show_contexts:
-            _log_proposal(contexts)
+            log_proposal(contexts)
         try:
             self._assoc = StoreAssociation.open(
                 self.host, self.port, contexts, self.settings, self.options.family
@@ -219,7 +222,7 @@ class FileSender:
         assoc = self._assoc
         log.info("Association Accepted (Max Send PDV: %d)", assoc.max_fragment)
         if self.options.show_contexts:
-            _log_accepted(assoc)
+            log_accepted(assoc)
         return None
 
     def _number_association(self) -> int:
@@ -364,10 +367,13 @@ class FileSender:
         if verbose:
             log.info("Sending file: %s", item.path)
         if log.isEnabledFor(TRACE):
-            _trace_dataset(item)
-        context = assoc.accepted.select(
-            info.sop_class_uid, info.transfer_syntax, self.options.propose == "deflated"
-        )
+            trace_dataset(item)
+        if self._compressing is not None:  # --compress: a lossless syntax when accepted
+            packed = self._compressing.open(item, assoc.accepted, self._rewriter, self._sends)
+            if packed is not None:
+                return (*packed, started, verbose)
+        deflate = self.options.propose == "deflated" or self.options.compress == "deflate"
+        context = assoc.accepted.select(info.sop_class_uid, info.transfer_syntax, deflate)
         if context is None:
             return self._no_context(item)
         opened = self._open_encoded(item, assoc, context.transfer_syntax)
@@ -455,10 +461,21 @@ class FileSender:
                 self._priority,
             )
         except StorescuError as exc:
+            if self._compressing is not None and self._compressing.midway(item):
+                self._assoc = None  # aborted by the client: sent again, uncompressed
+                return self._attempt_again(item)
             return self._store_failed(item, assoc, exc, started, base), True
         finally:
             reader.close()
+        base["bytes"] = assoc.dataset_bytes_sent  # written (unknown beforehand when streamed)
         return self._judge_response(item, response, started, verbose, base)
+
+    def _attempt_again(self, item: _Item) -> tuple[FileResult, bool]:
+        """`item`'s compressed message was aborted midway: again, uncompressed, newly associated."""
+        if not self._associate(self._contexts):
+            error = f"association failed (sending it again uncompressed: {item.compression})"
+            return self._result(item, Outcome.NOT_SENT, error=error), False
+        return self._attempt(item)
 
     def _request_fields(
         self,
@@ -484,9 +501,11 @@ class FileSender:
             )
         base: dict[str, object] = {
             "network_transfer_syntax": target,
-            "bytes": reader.length,
+            "bytes": reader.length or 0,
             "association": self._association,
             "message_id": message_id,
+            "source_bytes": info.dataset_length or reader.length or 0,
+            "compression": item.compression,
         }
         if instance != info.sop_instance_uid:
             base["sop_instance_uid"] = instance
@@ -595,6 +614,13 @@ class FileSender:
                 return _Step.HALT
             return None
         context, reader, instance, started, verbose = opened
+        if reader.length is None and self._under_way:
+            # A streamed (compressed) dataset may have to be aborted midway:
+            # nothing else may be under way then (run/compressing.py).
+            self._drain()
+            if self._assoc is not assoc or self._halting:
+                reader.close()
+                return self._start_one(item, repeat)
         assert item.info is not None
         message_id = assoc.next_message_id()
         base = self._request_fields(item, context, reader, instance, message_id, verbose)
@@ -607,7 +633,15 @@ class FileSender:
                 context, item.info.sop_class_uid, instance, reader, message_id, self._priority
             )
             pending.complete = True
+            pending.base["bytes"] = assoc.dataset_bytes_sent
         except StorescuError as exc:
+            if self._compressing is not None and self._compressing.midway(item):
+                with self._guard:  # not recorded: it is sent again, uncompressed
+                    del self._under_way[message_id]
+                    self._current_rows -= 1
+                self._lost(exc)  # nothing else is under way (see above)
+                reader.close()
+                return self._start_one(item, repeat)
             # Only the dataset bytes that went out count (issue 14.4).
             pending.base["bytes"] = assoc.dataset_bytes_sent
             self._lost(exc)
@@ -727,48 +761,3 @@ def _rewriter_for(options: SendOptions) -> Rewriter | None:
     from storescu.dataset.rewrite import Rewriter
 
     return Rewriter(options.rewrite)
-
-
-def _log_proposal(contexts: Sequence[PresentationContextRQ]) -> None:
-    """+v: the proposed presentation contexts, one block per context."""
-    log.info("Proposed Presentation Contexts:")
-    for ctx in contexts:
-        log.info("  Context ID:        %d (Proposed)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Proposed Transfer Syntax(es):")
-        for ts in ctx.transfer_syntaxes:
-            log.info("      =%s", transfer_syntax_name(ts))
-
-
-def _log_accepted(assoc: StoreAssociation) -> None:
-    """+v: what the peer accepted, and its implementation."""
-    uid, version = assoc.peer_implementation
-    log.info("Their Implementation Class UID:    %s", uid)
-    log.info("Their Implementation Version Name: %s", version)
-    log.info("Their Max PDU Receive Size:  %d", assoc.peer_max_pdu)
-    log.info("Accepted Presentation Contexts:")
-    for ctx in assoc.accepted.contexts:
-        log.info("  Context ID:        %d (Accepted)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Accepted Transfer Syntax: =%s", transfer_syntax_name(ctx.transfer_syntax))
-
-
-def _trace_dataset(item: _Item) -> None:
-    """``-ll trace``: dump the dataset (without pixel data) with tag names.
-
-    Names come from pydicom's dictionary plus the ``DCMDICTPATH`` files.
-    """
-    from storescu.dataset.dictionary import ensure_loaded
-
-    ensure_loaded()
-    try:
-        if item.dataset is not None:
-            dataset: object = item.dataset
-        else:
-            import pydicom
-
-            dataset = pydicom.dcmread(item.path, stop_before_pixels=True, force=True)
-    except Exception as exc:  # a dump is best effort; sending goes on
-        log.log(TRACE, "cannot dump %s: %s", item.path, exc)
-        return
-    log.log(TRACE, "Dataset of %s:\n%s", item.path, dataset)
