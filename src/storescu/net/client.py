@@ -488,9 +488,11 @@ class StoreAssociation:
     ) -> None:
         """The dataset of a message whose length is known only at its end.
 
-        Whole blocks are read; the last one is short, or the source says it
-        is ``exhausted`` (PS3.8 9.3.5.1: the last fragment of the dataset
-        has bit 1 of the message control header set). A failure of the
+        What one read gives goes out at once (a frame encoded is on the wire
+        while the next one is encoded); the last fragment is the one after
+        which the source says it is ``exhausted``, or an empty one when a
+        read gives 0 (PS3.8 E.2: the last fragment of the dataset has bit 1
+        of the message control header set). A failure of the
         source midway (a frame that failed verification) aborts the
         association: the message cannot be completed, so the peer cannot
         have stored it (PS3.7 8.1), and the error goes up unchanged.
@@ -503,11 +505,11 @@ class StoreAssociation:
             if getattr(self.transport, "interrupted", False):
                 raise TransportInterrupted  # as in _send_message
             try:
-                got = _read_full(dataset, view)
+                got = dataset.readinto(view)
             except Exception:
                 self.abort()
                 raise
-            last = got < len(view) or bool(getattr(dataset, "exhausted", False))
+            last = got == 0 or bool(getattr(dataset, "exhausted", False))
             buffers += conn.send_data(
                 context_id, view[:got], is_command=False, last=last, max_fragment=self.max_fragment
             )

@@ -179,8 +179,10 @@ class Compressing:
         """
         info = item.info
         assert info is not None
+        if item.plain:
+            return None  # failed midway before: uncompressed from now on, the reason kept
         item.compression = None
-        if item.plain or is_encapsulated(info.transfer_syntax):
+        if is_encapsulated(info.transfer_syntax):
             return None  # sent as it is: never decompressed and compressed again
         offered = [
             (codec, context)

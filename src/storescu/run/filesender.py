@@ -171,6 +171,7 @@ class FileSender:
             result.sop_class_uid = item.info.sop_class_uid
             result.sop_instance_uid = item.info.sop_instance_uid
             result.file_transfer_syntax = item.info.transfer_syntax
+            result.compression = item.compression  # --compress: why it went uncompressed
         for key, value in fields.items():
             setattr(result, key, value)
         return result
@@ -505,7 +506,6 @@ class FileSender:
             "association": self._association,
             "message_id": message_id,
             "source_bytes": info.dataset_length or reader.length or 0,
-            "compression": item.compression,
         }
         if instance != info.sop_instance_uid:
             base["sop_instance_uid"] = instance

@@ -173,8 +173,12 @@ def test_delay_line_relays_every_byte_in_order_after_the_delay(max_queued: int) 
         reader.feed_eof()
         writer = _FakeWriter(clock)
         sent = await delayproxy.delay_line(
-            reader, writer, 0.01,  # type: ignore[arg-type]
-            clock=clock, sleep=clock.sleep, max_queued=max_queued,
+            reader,
+            writer,
+            0.01,  # type: ignore[arg-type]
+            clock=clock,
+            sleep=clock.sleep,
+            max_queued=max_queued,
         )
         return sent, writer, clock
 
@@ -195,8 +199,13 @@ def test_delay_line_with_zero_delay_never_sleeps() -> None:
         reader.feed_data(b"abc")
         reader.feed_eof()
         writer = _FakeWriter(clock)
-        await delayproxy.delay_line(reader, writer, 0.0, clock=clock,  # type: ignore[arg-type]
-                                    sleep=clock.sleep)
+        await delayproxy.delay_line(
+            reader,
+            writer,
+            0.0,
+            clock=clock,  # type: ignore[arg-type]
+            sleep=clock.sleep,
+        )
         return writer, clock
 
     writer, clock = asyncio.run(go())

@@ -112,6 +112,9 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--probe": 0,
     "--check-hostname": 0,
     "--priority": 1,
+    # lossless compression while sending (issue 18)
+    "--compress": 1,
+    "--no-verify-compression": 0,
     # dataset rewriting (dcm4che's -s and --uid-suffix; DCMTK storescu has no -s)
     "--set": 1,
     "--uid-suffix": 1,
@@ -252,6 +255,11 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--decompress-never": ([], {"decompress": "never"}),
     "--decompress-limit": (["64"], {"decompress_limit": 64}),
     "--priority": (["high"], {"priority": "high"}),
+    "--compress": (["jpeg-ls"], {"compress": "jpeg-ls"}),
+    "--no-verify-compression": (
+        ["--compress", "rle"],
+        {"verify_compression": False, "compress": "rle"},
+    ),
     "--timeout": (["5"], {"connect_timeout": 5.0}),
     "--socket-timeout": (["7"], {"socket_timeout": 7.0}),
     "--acse-timeout": (["9"], {"acse_timeout": 9.0}),
@@ -263,15 +271,23 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--no-halt": ([], {"halt": False}),
     "--disable-tls": ([], {}),
     # TLS options need +tls or +tla (as in DCMTK): the case's words add +tla.
-    "--enable-tls": (["k.pem", "c.pem"], {"tls": "auth", "tls_key_file": "k.pem",
-                                          "tls_cert_file": "c.pem"}),
+    "--enable-tls": (
+        ["k.pem", "c.pem"],
+        {"tls": "auth", "tls_key_file": "k.pem", "tls_cert_file": "c.pem"},
+    ),
     "--anonymous-tls": ([], {"tls": "anonymous"}),
-    "--std-passwd": (["+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
-                                          "tls_cert_file": "c", "tls_password": None}),
-    "--use-passwd": (["pw", "+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
-                                                "tls_cert_file": "c", "tls_password": "pw"}),
-    "--null-passwd": (["+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
-                                           "tls_cert_file": "c", "tls_password": ""}),
+    "--std-passwd": (
+        ["+tls", "k", "c"],
+        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": None},
+    ),
+    "--use-passwd": (
+        ["pw", "+tls", "k", "c"],
+        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": "pw"},
+    ),
+    "--null-passwd": (
+        ["+tls", "k", "c"],
+        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": ""},
+    ),
     "--pem-keys": (["+tla"], {"tls": "anonymous", "tls_der": False}),
     "--der-keys": (["+tla"], {"tls": "anonymous", "tls_der": True}),
     "--add-cert-file": (["ca.pem", "+tla"], {"tls": "anonymous", "tls_ca_files": ("ca.pem",)}),
@@ -287,17 +303,22 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--profile-basic": (["+tla"], {"tls": "anonymous", "tls_profile": "basic"}),
     "--profile-aes": (["+tla"], {"tls": "anonymous", "tls_profile": "aes"}),
     "--profile-null": (["+tla"], {"tls": "anonymous", "tls_profile": "null"}),
-    "--cipher": (["TLS_RSA_WITH_AES_128_CBC_SHA", "+tla"],
-                 {"tls": "anonymous", "tls_cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)}),
+    "--cipher": (
+        ["TLS_RSA_WITH_AES_128_CBC_SHA", "+tla"],
+        {"tls": "anonymous", "tls_cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)},
+    ),
     "--dhparam": (["dh.pem", "+tla"], {"tls": "anonymous", "tls_dhparam": "dh.pem"}),
     "--no-sni": (["+tla"], {"tls": "anonymous", "tls_sni": None}),
     "--request-sni": (["pacs.example", "+tla"], {"tls": "anonymous", "tls_sni": "pacs.example"}),
     "--seed": (["seed.bin", "+tla"], {"tls": "anonymous", "tls_seed_file": "seed.bin"}),
-    "--write-seed": (["+rs", "s.bin", "+tla"], {"tls": "anonymous", "tls_seed_file": "s.bin",
-                                               "tls_write_seed_file": "s.bin"}),
-    "--write-seed-file": (["new.bin", "+rs", "s.bin", "+tla"],
-                          {"tls": "anonymous", "tls_seed_file": "s.bin",
-                           "tls_write_seed_file": "new.bin"}),
+    "--write-seed": (
+        ["+rs", "s.bin", "+tla"],
+        {"tls": "anonymous", "tls_seed_file": "s.bin", "tls_write_seed_file": "s.bin"},
+    ),
+    "--write-seed-file": (
+        ["new.bin", "+rs", "s.bin", "+tla"],
+        {"tls": "anonymous", "tls_seed_file": "s.bin", "tls_write_seed_file": "new.bin"},
+    ),
     "--require-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "require"}),
     "--verify-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "verify"}),
     "--ignore-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "ignore"}),
@@ -867,8 +888,7 @@ def test_argparse_parser_knows_every_spelling() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, storescu.cli.parser\n"
-        "assert 'pydicom' not in sys.modules, 'pydicom imported'\n"
+        "import sys, storescu.cli.parser\nassert 'pydicom' not in sys.modules, 'pydicom imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -947,3 +967,18 @@ def test_dask_defaults_and_tls_off_is_fine() -> None:
         1000,
         None,
     )
+
+
+def test_compress_values_and_rules() -> None:
+    for codec in ("jpeg-ls", "j2k", "htj2k", "rle", "deflate", "auto"):
+        assert parse("--compress", codec).compress == codec
+    assert parse().compress is None and parse().verify_compression
+    assert usage_error("--compress", "jpeg", *BASE) == (
+        "invalid value for option --compress: jpeg "
+        "(expected one of jpeg-ls, j2k, htj2k, rle, deflate, auto)"
+    )
+    assert usage_error("--no-verify-compression", *BASE) == (
+        "option --no-verify-compression only allowed with --compress"
+    )
+    # +cl sets the deflate level of --compress deflate too.
+    assert parse("--compress", "deflate", "+cl", "9").compression_level == 9

@@ -158,7 +158,7 @@ ROWS: Final[tuple[OptionSpec, ...]] = (
             "a codec only when the file arrives sooner",
             "compress",
             args=("CODEC",),
-            arg_help="CODEC: jpeg-ls, j2k, htj2k, rle, deflate, auto",
+            arg_help="CODEC: jpeg-ls|j2k|htj2k|rle|deflate|auto",
             kind="compress",
         ),
         _O(
