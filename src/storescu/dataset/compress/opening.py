@@ -18,6 +18,7 @@ verified).
 
 from __future__ import annotations
 
+import struct
 from typing import TYPE_CHECKING, Final
 
 from storescu.dataset.compress.codecs import Codec, codec_for_syntax, import_problem
@@ -114,7 +115,11 @@ def open_compressed(
     tail_parts = _encode(tail, own_ts, path)
     if layout.frames > 1 and layout.total_bytes > STREAM_ABOVE:
         return _streamed(codec, source, verify, head_parts, tail_parts)
-    return _whole(codec, source, verify, head_parts, tail_parts)
+    # PS3.5 7.2: a group length the source has is kept, its value measured on
+    # the new encoding (as transcode does); only when Pixel Data is its group's
+    # sole element, so the value is the encapsulated element's length.
+    group_length = _PIXEL_GROUP_LENGTH in ds and not any(t >> 16 == 0x7FE0 for t in tail.keys())
+    return _whole(codec, source, verify, head_parts, tail_parts, group_length)
 
 
 def _filename(ds: Dataset) -> str | None:
@@ -172,8 +177,10 @@ def _split(ds: Dataset, codec: Codec, layout: PixelLayout) -> tuple[Dataset, Dat
             if hasattr(ds, attr):
                 setattr(part, attr, getattr(ds, attr))
     for tag in sorted(ds.keys()):
-        # (7FE0,0000): a group length cannot be computed before the fragments are
-        # (PS3.5 7.2: group lengths are optional outside groups 0000/0002), so it is left out.
+        # (7FE0,0000) is written by _whole once the fragments are known; a
+        # streamed object goes without it (PS3.5 7.2: group lengths are
+        # optional outside groups 0000 and 0002, and its value would come
+        # after the element it measures).
         if tag in (_PIXEL_DATA, _PIXEL_GROUP_LENGTH) or tag >> 16 == 0x0002:
             continue
         part = head if tag < _PIXEL_DATA else tail
@@ -201,7 +208,12 @@ def _reader(parts: list[Part]) -> list[DatasetReader | bytes]:
 
 
 def _whole(
-    codec: Codec, source: FrameSource, verify: bool, head: list[Part], tail: list[Part]
+    codec: Codec,
+    source: FrameSource,
+    verify: bool,
+    head: list[Part],
+    tail: list[Part],
+    group_length: bool = False,
 ) -> CompressedReader:
     """Every frame encoded (on the workers) before returning; the offset table filled."""
     queue = FrameQueue(codec, source, verify)
@@ -217,6 +229,8 @@ def _whole(
     pixel = b"".join(
         [pixel_data_header(), basic_offset_table([len(i) for i in items]), *items, DELIMITER]
     )
+    if group_length and len(pixel) <= 0xFFFFFFFF:
+        pixel = struct.pack("<HH2sHI", 0x7FE0, 0x0000, b"UL", 4, len(pixel)) + pixel
     reader = CompressedReader(codec.syntax, [*_reader(head), pixel, *_reader(tail)])
     for frame in frames:
         reader.count(frame)
