@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import shlex
@@ -222,22 +223,39 @@ def warm_page_cache(files: Sequence[Path]) -> None:
                 pass
 
 
-class DelayProxy:
-    """bench/delayproxy.py in a process of its own (stopped by its pid)."""
+class LinkProxy:
+    """bench/linkproxy.py in a process of its own (stopped by its pid).
 
-    def __init__(self, python: str, target_port: int, delay_ms: float, log: Path) -> None:
+    ``delay_ms`` each way, ``rate_mbit`` each way (0: no cap); with ``stats`` the
+    proxy keeps the bytes carried each way in that JSON file (:meth:`carried`).
+    """
+
+    def __init__(self, python: str, target_port: int, delay_ms: float, log: Path,
+                 rate_mbit: float = 0.0, stats: Path | None = None) -> None:
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.stats = stats
+        argv = [python, str(BENCH / "linkproxy.py"), "--target", f"127.0.0.1:{target_port}",
+                "--delay-ms", str(delay_ms), "--rate-mbit", str(rate_mbit)]
+        if stats is not None:
+            argv += ["--stats", str(stats)]
         self.proc = subprocess.Popen(
-            [python, str(BENCH / "delayproxy.py"), "--target", f"127.0.0.1:{target_port}",
-             "--delay-ms", str(delay_ms)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.isdigit():
             self.stop()
-            raise RuntimeError(f"delay proxy did not start (said {line!r}, see {log})")
+            raise RuntimeError(f"link proxy did not start (said {line!r}, see {log})")
         self.port = int(line)
+
+    def carried(self) -> dict[str, int]:
+        """``up``/``down`` bytes and ``connections``/``finished`` so far (needs ``stats``)."""
+        if self.stats is None:
+            raise ValueError("the proxy was started without a stats file")
+        try:
+            return {k: int(v) for k, v in json.loads(self.stats.read_text()).items()}
+        except (OSError, ValueError):
+            return {"up": 0, "down": 0, "connections": 0, "finished": 0}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -358,8 +376,8 @@ class Bench:
         try:
             port = receiver.port
             if setdef.delay_ms:
-                proxy = DelayProxy(self.python, receiver.port, setdef.delay_ms,
-                                   logdir / "proxy.log")
+                proxy = LinkProxy(self.python, receiver.port, setdef.delay_ms,
+                                  logdir / "proxy.log")
                 port = proxy.port
             for run in range(runs):
                 k = run % len(senders) if senders else 0
@@ -446,7 +464,7 @@ class Bench:
             "index on disk, emptied before each run: `orthanc` as Debian starts it (no "
             "TCP_NODELAY: each C-STORE-RSP waits ~40 ms for the sender's delayed ACK), "
             "`orthanc-nodelay` started with TCP_NODELAY=1.",
-            f"latency: through bench/delayproxy.py adding {delay:g} ms each way "
+            f"latency: through bench/linkproxy.py (no rate cap) adding {delay:g} ms each way "
             f"({2 * delay:g} ms round trip) on loopback (latency-scp likewise).",
             "CPU us/file = the sender's CPU seconds (median) / files, in microseconds "
             "(start-up included).",

@@ -46,11 +46,8 @@ def test_storescu_page_lists_every_option() -> None:
     spellings = {s for row in OPTION_TABLE for s in row.spellings}
     assert spellings <= _entries(text), sorted(spellings - _entries(text))
     status = text.split("EXIT STATUS", 1)[1].split("ENVIRONMENT", 1)[0]
-    codes = {
-        line.split()[0]
-        for line in status.splitlines()
-        if line.startswith("       ") and not line.startswith("        ") and line.strip()
-    }
+    codes = {line.split()[0] for line in status.splitlines() if line.startswith("       ") and
+             not line.startswith("        ") and line.strip()}
     assert {str(int(code)) for code in ExitCode} | {"N"} <= codes
 
 

@@ -65,7 +65,9 @@ def test_sends_and_received_datasets_match(scp: StoreSCP) -> None:
 
 
 def test_repeat_uses_increasing_message_ids(scp: StoreSCP) -> None:
-    result = storescu.send_files("127.0.0.1", scp.port, [CT, MR_BE], options=SendOptions(repeat=3))
+    result = storescu.send_files(
+        "127.0.0.1", scp.port, [CT, MR_BE], options=SendOptions(repeat=3)
+    )
     assert [r.message_id for r in result.results] == [1, 2, 3, 4, 5, 6]
     assert len(scp.received) == 6
     assert result.associations == 1

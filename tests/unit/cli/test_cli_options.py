@@ -256,10 +256,8 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--decompress-limit": (["64"], {"decompress_limit": 64}),
     "--priority": (["high"], {"priority": "high"}),
     "--compress": (["jpeg-ls"], {"compress": "jpeg-ls"}),
-    "--no-verify-compression": (
-        ["--compress", "rle"],
-        {"verify_compression": False, "compress": "rle"},
-    ),
+    "--no-verify-compression": (["--compress", "rle"], {"verify_compression": False,
+                                                        "compress": "rle"}),
     "--timeout": (["5"], {"connect_timeout": 5.0}),
     "--socket-timeout": (["7"], {"socket_timeout": 7.0}),
     "--acse-timeout": (["9"], {"acse_timeout": 9.0}),
@@ -271,23 +269,15 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--no-halt": ([], {"halt": False}),
     "--disable-tls": ([], {}),
     # TLS options need +tls or +tla (as in DCMTK): the case's words add +tla.
-    "--enable-tls": (
-        ["k.pem", "c.pem"],
-        {"tls": "auth", "tls_key_file": "k.pem", "tls_cert_file": "c.pem"},
-    ),
+    "--enable-tls": (["k.pem", "c.pem"], {"tls": "auth", "tls_key_file": "k.pem",
+                                          "tls_cert_file": "c.pem"}),
     "--anonymous-tls": ([], {"tls": "anonymous"}),
-    "--std-passwd": (
-        ["+tls", "k", "c"],
-        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": None},
-    ),
-    "--use-passwd": (
-        ["pw", "+tls", "k", "c"],
-        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": "pw"},
-    ),
-    "--null-passwd": (
-        ["+tls", "k", "c"],
-        {"tls": "auth", "tls_key_file": "k", "tls_cert_file": "c", "tls_password": ""},
-    ),
+    "--std-passwd": (["+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
+                                          "tls_cert_file": "c", "tls_password": None}),
+    "--use-passwd": (["pw", "+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
+                                                "tls_cert_file": "c", "tls_password": "pw"}),
+    "--null-passwd": (["+tls", "k", "c"], {"tls": "auth", "tls_key_file": "k",
+                                           "tls_cert_file": "c", "tls_password": ""}),
     "--pem-keys": (["+tla"], {"tls": "anonymous", "tls_der": False}),
     "--der-keys": (["+tla"], {"tls": "anonymous", "tls_der": True}),
     "--add-cert-file": (["ca.pem", "+tla"], {"tls": "anonymous", "tls_ca_files": ("ca.pem",)}),
@@ -303,22 +293,17 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--profile-basic": (["+tla"], {"tls": "anonymous", "tls_profile": "basic"}),
     "--profile-aes": (["+tla"], {"tls": "anonymous", "tls_profile": "aes"}),
     "--profile-null": (["+tla"], {"tls": "anonymous", "tls_profile": "null"}),
-    "--cipher": (
-        ["TLS_RSA_WITH_AES_128_CBC_SHA", "+tla"],
-        {"tls": "anonymous", "tls_cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)},
-    ),
+    "--cipher": (["TLS_RSA_WITH_AES_128_CBC_SHA", "+tla"],
+                 {"tls": "anonymous", "tls_cipher_suites": ("TLS_RSA_WITH_AES_128_CBC_SHA",)}),
     "--dhparam": (["dh.pem", "+tla"], {"tls": "anonymous", "tls_dhparam": "dh.pem"}),
     "--no-sni": (["+tla"], {"tls": "anonymous", "tls_sni": None}),
     "--request-sni": (["pacs.example", "+tla"], {"tls": "anonymous", "tls_sni": "pacs.example"}),
     "--seed": (["seed.bin", "+tla"], {"tls": "anonymous", "tls_seed_file": "seed.bin"}),
-    "--write-seed": (
-        ["+rs", "s.bin", "+tla"],
-        {"tls": "anonymous", "tls_seed_file": "s.bin", "tls_write_seed_file": "s.bin"},
-    ),
-    "--write-seed-file": (
-        ["new.bin", "+rs", "s.bin", "+tla"],
-        {"tls": "anonymous", "tls_seed_file": "s.bin", "tls_write_seed_file": "new.bin"},
-    ),
+    "--write-seed": (["+rs", "s.bin", "+tla"], {"tls": "anonymous", "tls_seed_file": "s.bin",
+                                               "tls_write_seed_file": "s.bin"}),
+    "--write-seed-file": (["new.bin", "+rs", "s.bin", "+tla"],
+                          {"tls": "anonymous", "tls_seed_file": "s.bin",
+                           "tls_write_seed_file": "new.bin"}),
     "--require-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "require"}),
     "--verify-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "verify"}),
     "--ignore-peer-cert": (["+tla"], {"tls": "anonymous", "tls_verify_peer": "ignore"}),
@@ -888,7 +873,8 @@ def test_argparse_parser_knows_every_spelling() -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, storescu.cli.parser\nassert 'pydicom' not in sys.modules, 'pydicom imported'\n"
+        "import sys, storescu.cli.parser\n"
+        "assert 'pydicom' not in sys.modules, 'pydicom imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
