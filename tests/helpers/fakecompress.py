@@ -154,6 +154,9 @@ class FakeAuto:
             return FakeAuto.choice, f"{FakeAuto.choice}: sooner"
         return None, "uncompressed is sooner"
 
+    def observe_association(self, seconds: float) -> None:
+        FakeAuto.seen.append(("association", seconds))
+
     def observe_send(self, wire_bytes: int, seconds: float) -> None:
         FakeAuto.seen.append(("send", (wire_bytes, seconds)))
 

@@ -105,7 +105,7 @@ def check_encoders(codec: str) -> None:
         raise UsageError(f"--compress {codec}: expected one of {', '.join(CHOICES)}")
     if codec == "deflate":
         return  # zlib: always here
-    from storescu.dataset import compress
+    import storescu.dataset.compress as compress
 
     missing = compress.missing_encoders(codec)
     if missing is not None:
@@ -118,7 +118,7 @@ def _codecs(codec: str) -> tuple[str, ...]:
         return ()
     if codec != "auto":
         return (codec,)
-    from storescu.dataset import compress
+    import storescu.dataset.compress as compress
 
     return tuple(c for c in compress.available_codecs() if c in PIXEL_SYNTAXES)
 
@@ -224,7 +224,7 @@ class Compressing:
         self, item: _Item, rewriter: Rewriter | None, send: int, target: str
     ) -> tuple[Any, str]:
         """The compressed reader (rewritten first when asked) and the instance UID."""
-        from storescu.dataset import compress
+        import storescu.dataset.compress as compress
 
         info = item.info
         assert info is not None
@@ -249,6 +249,11 @@ class Compressing:
         """
         failed, item.failed_midway = item.failed_midway, False
         return failed
+
+    def associated(self, seconds: float) -> None:
+        """``auto``: an association was negotiated in `seconds` (about one round trip)."""
+        if self.auto is not None:
+            self.auto.observe_association(seconds)
 
     def observe(self, result: FileResult) -> None:
         """``auto``: one C-STORE's bytes written and its time on the wire.

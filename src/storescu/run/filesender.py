@@ -202,6 +202,7 @@ class FileSender:
         log.info("Requesting Association")
         if self.options.show_contexts:
             log_proposal(contexts)
+        began = time.perf_counter()
         try:
             self._assoc = StoreAssociation.open(
                 self.host, self.port, contexts, self.settings, self.options.family
@@ -221,6 +222,8 @@ class FileSender:
             return True
         run.fatal = None
         assoc = self._assoc
+        if self._compressing is not None:  # --compress auto: a round trip measured
+            self._compressing.associated(time.perf_counter() - began)
         log.info("Association Accepted (Max Send PDV: %d)", assoc.max_fragment)
         if self.options.show_contexts:
             log_accepted(assoc)
