@@ -66,8 +66,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 __all__ = [
     "DEFAULT_PRIOR",
@@ -107,9 +106,11 @@ PRIOR_BYTES: Final = 2 * 1024 * 1024
 _PASSES: Final = 6
 
 
-@dataclass(frozen=True)
-class CodecPrior:
+class CodecPrior(NamedTuple):
     """What a codec is assumed to do before it has encoded anything here.
+
+    A named tuple, not a dataclass: ``--compress auto`` imports this module at
+    start-up, and on loopback every millisecond of it shows.
 
     Parameters
     ----------
