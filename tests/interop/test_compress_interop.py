@@ -125,7 +125,7 @@ def test_dcmtk_storescp_receives_each_codec(
     for row in _rows(report):
         assert row["network_transfer_syntax"] == CODEC_SYNTAXES[codec]
         assert row["compression"] is None
-        assert 0 < row["bytes"] and row["source_bytes"] > 0
+        assert row["bytes"] > 0 and row["source_bytes"] > 0
 
 
 @pytest.mark.parametrize("codec", ["jpeg-ls", "rle", "j2k"])
