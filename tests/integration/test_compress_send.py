@@ -290,3 +290,25 @@ def test_summary_gives_bytes_read_against_bytes_sent(
         )
     assert code == 0
     assert " sent (" in err.getvalue() and " read, " in err.getvalue()
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_auto_decides_per_file_and_learns_from_each_store(
+    tmp_path: Path,
+    fake: fakecompress.Behaviour,
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: int,
+) -> None:
+    """auto is asked before each native file, and sees each association, store and encoding."""
+    auto = fakecompress.install_auto(monkeypatch)
+    paths = _copies(tmp_path, CT, 4)
+    with StoreSCP(output_dir=str(tmp_path / "out")) as scp:
+        result = _send([*paths, J2K], scp.port, compress="auto", parallel=parallel)
+    assert {r.network_transfer_syntax for r in result.results[:4]} == {RLE}
+    assert result.results[4].network_transfer_syntax == "1.2.840.10008.1.2.4.90"  # as it is
+    kinds = [kind for kind, _ in auto.seen]
+    assert kinds.count("choose") == 4  # the J2K file is never a candidate
+    assert kinds.count("encode") == 4 and kinds.count("send") >= 4
+    assert "association" in kinds
+    sends = [value for kind, value in auto.seen if kind == "send"]
+    assert all(wire > 0 and seconds > 0 for wire, seconds in sends)

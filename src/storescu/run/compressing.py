@@ -135,8 +135,16 @@ def compress_contexts(codec: str | None) -> tuple[tuple[str, ...], ...]:
 
 
 def compressing_for(options: SendOptions) -> Compressing | None:
-    """The run's pixel compression, or None (no ``--compress``, or ``deflate``)."""
+    """The run's pixel compression, or None (no ``--compress``, or ``deflate``).
+
+    Raises
+    ------
+    UsageError
+        ``options.compress`` is not one of :data:`CHOICES`.
+    """
     codec = options.compress
+    if codec is not None and codec not in CHOICES:
+        raise UsageError(f"--compress {codec}: expected one of {', '.join(CHOICES)}")
     if codec is None or codec == "deflate":
         return None
     return Compressing(codec, _codecs(codec), options.verify_compression)
