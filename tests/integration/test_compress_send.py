@@ -172,8 +172,13 @@ def test_compressed_and_already_compressed_inputs_together(
     assert [p for p, _ in fake.opened] == ct
 
 
-def test_streamed_dataset_of_unknown_length(tmp_path: Path, fake: fakecompress.Behaviour) -> None:
-    fake.streamed = True
+@pytest.mark.parametrize("eager", [True, False])
+def test_streamed_dataset_of_unknown_length(
+    tmp_path: Path, fake: fakecompress.Behaviour, eager: bool
+) -> None:
+    """The last fragment is marked after the read that exhausts the source, or (a
+    source that only says so by a read of 0) by an empty last fragment (PS3.8 E.2)."""
+    fake.streamed, fake.eager_exhausted = True, eager
     paths = _copies(tmp_path, MR, 3)
     with StoreSCP(output_dir=str(tmp_path / "out"), max_pdu=4096) as scp:
         result = _send(paths, scp.port, compress="rle", settings=AssociationSettings(max_pdu=4096))
