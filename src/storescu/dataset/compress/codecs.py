@@ -104,6 +104,21 @@ def _jls_check(layout: PixelLayout) -> str | None:
     return _common(layout, 16)
 
 
+def _jls_frame_check(words: np.ndarray[Any, Any], layout: PixelLayout) -> str | None:
+    """Signed words narrower than Bits Allocated with negative values: refused.
+
+    JPEG-LS codes unsigned samples: a negative value travels as its Bits
+    Stored-bit two's complement pattern, and decoders differ on the high bits
+    they give back (pydicom sign-extends; DCMTK's dcmdjpls leaves them zero,
+    checked), so the stored words would depend on the receiver's decoder.
+    """
+    if not layout.signed or layout.bits_stored == layout.bits_allocated:
+        return None
+    if (words >> (layout.bits_stored - 1) & 1).any():
+        return "negative values in signed data narrower than Bits Allocated (JPEG-LS has no sign)"
+    return None
+
+
 def _jls_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
     jpeg_ls = _lib("jpeg_ls")
 
@@ -249,6 +264,8 @@ class Codec:
         Layout -> reason it cannot carry it, or None.
     encode, decode : callable
         One frame of stored words -> the encoded frame, and back.
+    frame_check : callable or None
+        Stored words -> reason this frame cannot go, or None.
     planar_zero : bool
         The syntax requires Planar Configuration 0 for colour (PS3.5 8.2.3,
         8.2.4: the codestream orders the samples itself).
@@ -265,6 +282,7 @@ class Codec:
     decode: Callable[[bytes, PixelLayout], Any]
     planar_zero: bool
     bits_limited: bool
+    frame_check: Callable[[Any, PixelLayout], str | None] | None = None
 
 
 CODECS: Final[dict[str, Codec]] = {
@@ -277,6 +295,7 @@ CODECS: Final[dict[str, Codec]] = {
         _jls_decode,
         planar_zero=True,  # PS3.5 8.2.3 (CP-1843): colour JPEG-LS has Planar Configuration 0
         bits_limited=True,
+        frame_check=_jls_frame_check,
     ),
     "j2k": Codec(
         "j2k",
@@ -327,7 +346,11 @@ def import_problem(codec: str) -> tuple[str, ...]:
     missing = []
     for module, dist in CODECS[codec].modules:
         try:
-            importlib.import_module(module)
+            lib = importlib.import_module(module)
         except Exception:  # a broken install is as missing as an absent one
             missing.append(dist)
+            continue
+        # imagecodecs builds may leave a codec out: HTJ2K must be in this one.
+        if module == "imagecodecs" and not getattr(getattr(lib, "HTJ2K", None), "available", False):
+            missing.append(f"{dist} with HTJ2K")
     return tuple(missing)

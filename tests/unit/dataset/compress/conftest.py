@@ -12,9 +12,10 @@ from tests.unit.dataset.compress.helpers import sample, write_native
 
 
 def _ct_12bit_signed(out: Path) -> str:
-    """CT_small (signed 16-bit) as signed 12-bit: values clipped, words sign-extended."""
+    """CT_small (signed 16-bit) as signed 12-bit: values moved down and clipped, sign-extended."""
     ds = pydicom.dcmread(sample("CT_small.dcm"))
-    arr = np.clip(ds.pixel_array.astype(np.int16), -2048, 2047).astype("<i2")
+    arr = np.clip(ds.pixel_array.astype(np.int32) - 1024, -2048, 2047).astype("<i2")
+    assert (arr < 0).any()
     ds.PixelData, ds.BitsStored, ds.HighBit = arr.tobytes(), 12, 11
     return write_native(ds, out)
 

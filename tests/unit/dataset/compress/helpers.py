@@ -61,7 +61,7 @@ def as_file(source: str, data: bytes, codec: str, out: Path) -> Path:
 
 
 def source_words(path: str) -> np.ndarray[Any, Any]:
-    """The source's stored words per frame (frames, rows, columns, samples), by pixel, little endian."""
+    """The source's stored words: (frames, rows, columns, samples), by pixel, little endian."""
     ds = pydicom.dcmread(path)
     size = ds.BitsAllocated // 8
     raw = ds.PixelData
