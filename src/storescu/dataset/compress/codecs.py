@@ -6,11 +6,15 @@ Windows, so ``pip install 'storescu[codecs]'`` needs no compiler):
 
 * JPEG-LS: ``pyjpegls`` (module ``jpeg_ls``), pydicom's JPEG-LS plugin,
   wrapping CharLS, the reference JPEG-LS implementation; encodes and decodes.
-* JPEG 2000: ``pylibjpeg-openjpeg`` (module ``openjpeg``), already the
-  project's JPEG 2000 decoder; wraps OpenJPEG, the ISO reference
-  implementation, and encodes the reversible 5-3 wavelet without the
-  multi-component transform when asked, so RGB stays RGB.
-* HTJ2K: ``imagecodecs``, which wraps OpenJPH (the HTJ2K reference
+* JPEG 2000: ``imagecodecs`` (Christoph Gohlke's codec collection, released
+  every few months), wrapping OpenJPEG, the ISO reference implementation: the
+  reversible 5-3 wavelet without the multi-component transform, so RGB stays
+  RGB, with the component precision set to Bits Stored. Not
+  ``pylibjpeg-openjpeg`` (the project's JPEG 2000 decoder), although it
+  encodes too: two threads, one encoding and one decoding, crashed it with a
+  segmentation fault here (pylibjpeg-openjpeg 2.6.0), and encoding ahead runs
+  on threads.
+* HTJ2K: ``imagecodecs`` too, wrapping OpenJPH (the HTJ2K reference
   implementation) for encoding and decoding; ``ojph`` has no wheel for every
   platform (it failed to build here) and pylibjpeg-openjpeg only decodes it.
 * RLE: ``pylibjpeg-rle`` (module ``rle``), pydicom's fast RLE plugin, which
@@ -166,24 +170,28 @@ def _signed_values(words: np.ndarray[Any, Any], layout: PixelLayout) -> np.ndarr
 
 
 def _j2k_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
-    openjpeg = _lib("openjpeg")
-
+    imagecodecs = _lib("imagecodecs")
     arr = _signed_values(words, layout)
     if layout.samples == 1:
         arr = arr.reshape(layout.rows, layout.columns)
-    # photometric_interpretation 0 ("unspecified") keeps OpenJPEG from applying
-    # the reversible colour transform: RGB stays RGB, not YBR_RCT (PS3.5 8.2.4).
+    # A raw codestream (PS3.5 A.4.4: no JP2 header), the reversible 5-3
+    # wavelet, component precision = Bits Stored, signed components for
+    # Pixel Representation 1, and no multiple component transform: RGB stays
+    # RGB, not YBR_RCT (PS3.5 8.2.4).
     return bytes(
-        openjpeg.encode(
-            arr, bits_stored=layout.bits_stored, photometric_interpretation=0, use_mct=False
+        imagecodecs.jpeg2k_encode(
+            arr,
+            codecformat="J2K",
+            bitspersample=layout.bits_stored,
+            reversible=True,
+            mct=False,
         )
     )
 
 
 def _j2k_decode(data: bytes, layout: PixelLayout) -> np.ndarray[Any, Any]:
-    openjpeg = _lib("openjpeg")
-
-    return _as_words(openjpeg.decode(data), layout)
+    imagecodecs = _lib("imagecodecs")
+    return _as_words(imagecodecs.jpeg2k_decode(data, planar=False), layout)
 
 
 def _htj2k_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
@@ -300,7 +308,7 @@ CODECS: Final[dict[str, Codec]] = {
     "j2k": Codec(
         "j2k",
         "1.2.840.10008.1.2.4.90",
-        (("numpy", "numpy"), ("openjpeg", "pylibjpeg-openjpeg")),
+        (("numpy", "numpy"), ("imagecodecs", "imagecodecs")),
         _j2k_check,
         _j2k_encode,
         _j2k_decode,

@@ -174,10 +174,9 @@ def test_jpeg_ls_ybr_full_16_bit(tmp_path: Path) -> None:
     _refused(path, "jpeg-ls", "YBR_FULL with more than 8 bits")
 
 
-@pytest.mark.parametrize("codec", ("j2k", "jpeg-ls"))
-def test_encoder_failure(codec: str) -> None:
-    """A 3x3 RGB image: OpenJPEG cannot make 6 resolution levels, CharLS's buffer is short."""
-    _refused(sample("SC_rgb_small_odd.dcm"), codec, "encoder failed")
+def test_encoder_failure() -> None:
+    """A 3x3 RGB image: CharLS's output buffer is too small; the library's error is the reason."""
+    _refused(sample("SC_rgb_small_odd.dcm"), "jpeg-ls", "encoder failed")
 
 
 @pytest.mark.parametrize("codec", PIXEL_CODECS)
