@@ -20,9 +20,9 @@ Windows, so ``pip install 'storescu[codecs]'`` needs no compiler):
 * RLE: ``pylibjpeg-rle`` (module ``rle``), pydicom's fast RLE plugin, which
   encodes and decodes a frame in Rust.
 
-Every codec here releases the GIL while it encodes or decodes (measured: see
-:mod:`storescu.dataset.compress.stream`), so frames are encoded ahead on
-threads.
+imagecodecs releases the GIL while it encodes or decodes; pyjpegls and
+pylibjpeg-rle do not (measured: see :mod:`storescu.dataset.compress.stream`),
+so their frames are encoded in worker processes.
 
 Per codec the Image Pixel combinations it carries follow PS3.5 8.2.2-8.2.4
 and Annex G (pydicom's encoding guides tabulate them).
@@ -274,6 +274,10 @@ class Codec:
         One frame of stored words -> the encoded frame, and back.
     frame_check : callable or None
         Stored words -> reason this frame cannot go, or None.
+    releases_gil : bool
+        The library lets other threads run while it encodes and decodes
+        (measured: see :mod:`storescu.dataset.compress.stream`); if not,
+        frames are encoded in worker processes.
     planar_zero : bool
         The syntax requires Planar Configuration 0 for colour (PS3.5 8.2.3,
         8.2.4: the codestream orders the samples itself).
@@ -290,6 +294,7 @@ class Codec:
     decode: Callable[[bytes, PixelLayout], Any]
     planar_zero: bool
     bits_limited: bool
+    releases_gil: bool
     frame_check: Callable[[Any, PixelLayout], str | None] | None = None
 
 
@@ -303,6 +308,7 @@ CODECS: Final[dict[str, Codec]] = {
         _jls_decode,
         planar_zero=True,  # PS3.5 8.2.3 (CP-1843): colour JPEG-LS has Planar Configuration 0
         bits_limited=True,
+        releases_gil=False,  # pyjpegls holds it for a whole call
         frame_check=_jls_frame_check,
     ),
     "j2k": Codec(
@@ -314,6 +320,7 @@ CODECS: Final[dict[str, Codec]] = {
         _j2k_decode,
         planar_zero=True,  # PS3.5 8.2.4: Planar Configuration 0 for JPEG 2000
         bits_limited=True,
+        releases_gil=True,
     ),
     "htj2k": Codec(
         "htj2k",
@@ -324,6 +331,7 @@ CODECS: Final[dict[str, Codec]] = {
         _htj2k_decode,
         planar_zero=True,  # PS3.5 8.2.4 applies to HTJ2K too
         bits_limited=True,
+        releases_gil=True,
     ),
     "rle": Codec(
         "rle",
@@ -336,6 +344,7 @@ CODECS: Final[dict[str, Codec]] = {
         # "may be 0": either value is valid, so the source's stays.
         planar_zero=False,
         bits_limited=False,
+        releases_gil=False,  # pylibjpeg-rle holds it for a whole call
     ),
 }
 

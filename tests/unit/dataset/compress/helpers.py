@@ -123,3 +123,12 @@ def other_attributes(path: str | Path) -> dict[Any, Any]:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+def corrupt_decode(data: bytes, layout: Any) -> Any:
+    """RLE's decoder with one bit flipped: module-level, so a worker process can run it."""
+    from storescu.dataset.compress.codecs import CODECS
+
+    words = np.array(CODECS["rle"].decode(data, layout))
+    words.flat[3] ^= 1
+    return words

@@ -17,6 +17,7 @@ import pytest
 from storescu.dataset.compress import PIXEL_CODECS, NotCompressed, available_codecs
 from storescu.dataset.compress import codecs as codecs_module
 from storescu.dataset.compress import frames as frames_module
+from storescu.dataset.compress import stream as stream_module
 from tests.unit.dataset.compress.helpers import (
     as_file,
     compress,
@@ -116,6 +117,7 @@ def test_values_above_bits_stored_caught_by_verification_too(
     """Without the up-front check, decoding again shows the lost bits: still NotCompressed."""
     path = _variant(tmp_path, "overlay_bits", _unused_bits_set, "examples_overlay.dcm")
     monkeypatch.setattr(frames_module, "out_of_range", lambda words, layout: None)
+    monkeypatch.setattr(stream_module, "USE_PROCESSES", False)  # the patch is in this process
     reason = _refused(path, codec)
     assert "verification" in reason or "encoder failed" in reason
 
@@ -189,6 +191,7 @@ def test_verification_mismatch(codec: str, monkeypatch: pytest.MonkeyPatch) -> N
         return words
 
     monkeypatch.setitem(codecs_module.CODECS, codec, dataclasses.replace(real, decode=bad))
+    monkeypatch.setattr(stream_module, "USE_PROCESSES", False)  # `bad` cannot be pickled
     _refused(sample("CT_small.dcm"), codec, "verification", "1 samples differ")
     # --no-verify-compression: the same goes out unchecked.
     data, _ = compress(sample("CT_small.dcm"), codec, verify=False)

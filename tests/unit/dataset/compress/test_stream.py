@@ -23,6 +23,7 @@ from storescu.dataset.compress import (
     opening,
 )
 from storescu.dataset.compress import codecs as codecs_module
+from storescu.dataset.compress import stream as stream_module
 from storescu.dataset.inspection import inspect_file
 from tests.unit.dataset.compress.conftest import BIG_FRAMES
 from tests.unit.dataset.compress.helpers import (
@@ -99,12 +100,13 @@ def test_streamed_bytes_equal_the_whole_encoding_but_the_offset_table(
     assert full[:cut] + b"\xfe\xff\x00\xe0\x00\x00\x00\x00" + full[cut + 8 + table :] == data
 
 
-def test_memory_stays_bounded(big_multiframe: str) -> None:
+@pytest.mark.parametrize("codec", ["jpeg-ls", "htj2k"])  # worker processes, threads
+def test_memory_stays_bounded(big_multiframe: str, codec: str) -> None:
     """A few frames in memory, not the object: the tracemalloc peak is a fraction of it."""
     size = BIG_FRAMES * 512 * 512 * 2
     tracemalloc.start()
     try:
-        reader = open_compressed(inspect_file(big_multiframe), None, CODEC_SYNTAXES["jpeg-ls"])
+        reader = open_compressed(inspect_file(big_multiframe), None, CODEC_SYNTAXES[codec])
         with reader:
             buf = bytearray(16384)
             while reader.readinto(buf):
@@ -131,6 +133,7 @@ def test_later_frame_mismatch_raises_verification_failed(
         return words
 
     monkeypatch.setitem(codecs_module.CODECS, "jpeg-ls", dataclasses.replace(real, decode=bad))
+    monkeypatch.setattr(stream_module, "USE_PROCESSES", False)  # `bad` cannot be pickled
     reader = open_compressed(inspect_file(path), None, CODEC_SYNTAXES["jpeg-ls"])
     buf = bytearray(1024)
     with pytest.raises(VerificationFailed, match="frame 2: verification") as caught:
