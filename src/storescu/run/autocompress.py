@@ -19,8 +19,10 @@ The model, for a file of ``P`` native pixel bytes:
   and the time from the request's start to its response, so the rate is what the
   peer *acknowledged*, not what the socket buffer swallowed):
   ``rtt`` is the smallest time of the recent small requests (under
-  :data:`SMALL_REQUEST` bytes) and of the association's negotiation
-  (:meth:`AutoCompress.observe_association`), each less its own transfer time;
+  :data:`SMALL_REQUEST` bytes, each less its own transfer time) and of half the
+  association's negotiation (:meth:`AutoCompress.observe_association`: TCP's
+  handshake, then A-ASSOCIATE-RQ/AC, PS3.8 9.3.2-9.3.3: two round trips), and never
+  more than the fastest recent request of any size;
   ``1 / rate`` is the size-weighted mean of ``(time - rtt) / bytes`` over recent
   requests (each older request counts :data:`LINK_DECAY` times less than the one
   after it, so a link that changes speed mid-run changes the decision within a
@@ -38,15 +40,20 @@ The model, for a file of ``P`` native pixel bytes:
   socket, so the slower of the two sets the pace:
   ``T_c = rtt + max(P / rate_c, P / (ratio_c * rate))``.
 
-The first estimate, before any file has been sent: the association's negotiation
-time is a round trip, and a fresh TCP connection cannot carry more than about a
-window of :data:`PRIOR_WINDOW` bytes per round trip before its congestion window
-has grown, so the rate is first guessed as ``PRIOR_WINDOW / rtt``. On loopback or
-a LAN (round trip well under a few ms) that guess is tens to hundreds of MB/s and
-nothing is compressed; over a WAN round trip of 50 ms it is about 1.3 MB/s and
-the first large file is compressed. With no timing at all (neither an association
-nor a request observed) the gain is unknown and the file goes uncompressed. The
-first request measured replaces the guess.
+The first estimate, before any file has been sent, comes from the association's
+negotiation: half of it is a round trip. When that round trip is at least
+:data:`GUESS_MIN_RTT` (10 ms: a WAN; loopback and LAN round trips are well under
+a millisecond, and a few ms there are the peer's own work, which says nothing
+about the link), the rate is guessed as ``PRIOR_WINDOW / rtt``: a fresh TCP
+connection carries about a window of :data:`PRIOR_WINDOW` bytes per round trip
+before its congestion window has grown (RFC 5681 slow start), so a WAN link's
+first large file goes no faster than that whatever its bandwidth. Over a 50 ms
+round trip that is about 1.3 MB/s and the first large file is compressed. Below
+the threshold, or with no timing at all, the gain is unknown and the file goes
+uncompressed: on loopback and a LAN nothing is ever compressed for a guess. The
+first request measured replaces the guess. (A peer that takes 20 ms or more to
+accept an association on a LAN gets its first large file compressed: one file's
+encoding time, then the measurement decides.)
 
 This module is pure: no I/O, no clock, no threads. The sender calls
 :meth:`~AutoCompress.observe_association` once per association,
@@ -64,6 +71,7 @@ from typing import Final
 
 __all__ = [
     "DEFAULT_PRIOR",
+    "GUESS_MIN_RTT",
     "LINK_DECAY",
     "MARGIN",
     "PRIORS",
@@ -84,6 +92,8 @@ LINK_DECAY: Final = 0.8
 #: Bytes a fresh TCP connection carries per round trip for the first guess of the rate
 #: (RFC 6928's initial window of 10 segments, grown a few times by slow start).
 PRIOR_WINDOW: Final = 64 * 1024
+#: The smallest negotiation round trip taken as a WAN's for the first guess.
+GUESS_MIN_RTT: Final = 0.010
 #: Compress only when the best codec saves at least this share of the uncompressed time.
 MARGIN: Final = 0.10
 #: Native pixel bytes up to which an object is encoded whole before it is sent
@@ -173,8 +183,10 @@ class AutoCompress:
         table = PRIORS if priors is None else priors
         self.codecs: tuple[str, ...] = tuple(dict.fromkeys(codecs))
         self._enc = {c: _Encoding(table.get(c, DEFAULT_PRIOR)) for c in self.codecs}
-        # Small requests and negotiations: (wire bytes, seconds).
+        # Small requests and half negotiations: (wire bytes, seconds).
         self._small: deque[tuple[int, float]] = deque(maxlen=RTT_SAMPLES)
+        # Every recent request's time: the round trip is no longer than the fastest.
+        self._recent: deque[float] = deque(maxlen=RTT_SAMPLES)
         # Decaying sums over requests for the rate: seconds, bytes, count.
         self._sum_t = 0.0
         self._sum_x = 0.0
@@ -184,9 +196,9 @@ class AutoCompress:
     # --- observations ------------------------------------------------------------------
 
     def observe_association(self, seconds: float) -> None:
-        """The time from sending A-ASSOCIATE-RQ to receiving the answer: one round trip."""
+        """The time from connecting to the A-ASSOCIATE-AC: two round trips (and the peer's work)."""
         if seconds >= 0 and math.isfinite(seconds):
-            self._small.append((0, seconds))
+            self._small.append((0, seconds / 2))
 
     def observe_send(self, wire_bytes: int, seconds: float) -> None:
         """One C-STORE: the bytes written and the time from the request's start to its response."""
@@ -194,6 +206,7 @@ class AutoCompress:
             return
         if wire_bytes < SMALL_REQUEST:
             self._small.append((wire_bytes, seconds))
+        self._recent.append(seconds)
         self._sum_t = self._sum_t * LINK_DECAY + seconds
         self._sum_x = self._sum_x * LINK_DECAY + wire_bytes
         self._sum_n = self._sum_n * LINK_DECAY + 1.0
@@ -216,18 +229,18 @@ class AutoCompress:
         Returns ``(None, None, "unknown")`` before anything was timed.
         """
         if self._sends == 0:
-            if not self._small:
+            rtt = min((t for _, t in self._small), default=0.0)
+            if rtt < GUESS_MIN_RTT:
                 return None, None, "unknown"
-            rtt = min(t for _, t in self._small)
-            # PRIOR_WINDOW bytes per round trip (a zero-time negotiation: loopback at its best).
             return rtt, rtt / PRIOR_WINDOW, "guessed from the round trip"
+        fastest = min(self._recent)
         # A fixed point, a few passes: a round trip from the raw small times, the rate given
         # it, then the round trip less each small request's own transfer time, and so on.
         per_byte = 0.0
         rtt = 0.0
         for _ in range(_PASSES):
             rtt = min((t - x * per_byte for x, t in self._small), default=0.0)
-            rtt = max(rtt, 0.0)
+            rtt = max(min(rtt, fastest), 0.0)
             spent = self._sum_t - rtt * self._sum_n
             per_byte = max(spent, 0.0) / self._sum_x if self._sum_x > 0 else 0.0
         return rtt, per_byte, "measured"
@@ -272,7 +285,7 @@ class AutoCompress:
         rtt, per_byte, source = self.link()
         plain = self.expected(None, native_pixel_bytes)
         if rtt is None or per_byte is None or plain is None:
-            return None, "link speed unknown yet (nothing timed on this association)"
+            return None, "link speed unknown yet (no request timed, no WAN round trip seen)"
         link = f"link {_rate(per_byte)} ({source}), rtt {rtt * 1000:.0f} ms"
         best: tuple[float, str] | None = None
         for codec in candidates:
