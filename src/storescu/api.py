@@ -181,12 +181,8 @@ def send_files(
         With `client`: partition size and the bound on associations across
         the cluster (:class:`storescu.run.cluster.ClusterOptions`).
     compress : str, optional
-        ``--compress``: ``"jpeg-ls"``, ``"j2k"``, ``"htj2k"``, ``"rle"``,
-        ``"deflate"`` or ``"auto"`` (overrides ``options.compress``): inputs
-        with native pixel data go in that lossless syntax when the peer
-        accepts it, verified frame by frame; what the codec cannot carry
-        exactly goes uncompressed, with the reason in the result's
-        ``compression`` (:mod:`storescu.run.compressing`).
+        ``--compress`` (``"jpeg-ls"``, ``"j2k"``, ``"htj2k"``, ``"rle"``, ``"deflate"``,
+        ``"auto"``), over ``options.compress``: see :mod:`storescu.run.compressing`.
 
     Returns
     -------
@@ -200,8 +196,7 @@ def send_files(
     storescu.run.report.ReportError
         A `skip_sent` report cannot be read.
     storescu.kernel.errors.UsageError
-        `compress` names no codec, or its encoder is not installed (the
-        message names the extra): raised before any association.
+        `compress`'s encoder is missing (before any association; names the extra).
     """
     opts = _compressing(options or SendOptions(), compress)
     sent = None

@@ -58,6 +58,8 @@ class Behaviour:
     fail_after: int | None = None
     #: How many times a failure may still happen (then it encodes fine).
     failures: int = 1
+    #: Say ``exhausted`` with the last byte (else only a read of 0 says the end).
+    eager_exhausted: bool = True
     opened: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -100,7 +102,7 @@ class FakeReader:
         buf[:n] = self._data[self._pos : self._pos + n]
         self._pos += n
         self.bytes_out += n
-        self.exhausted = self._pos >= len(self._data)
+        self.exhausted = BEHAVIOUR.eager_exhausted and self._pos >= len(self._data)
         return n
 
     def close(self) -> None:

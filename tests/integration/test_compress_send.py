@@ -172,8 +172,13 @@ def test_compressed_and_already_compressed_inputs_together(
     assert [p for p, _ in fake.opened] == ct
 
 
-def test_streamed_dataset_of_unknown_length(tmp_path: Path, fake: fakecompress.Behaviour) -> None:
-    fake.streamed = True
+@pytest.mark.parametrize("eager", [True, False])
+def test_streamed_dataset_of_unknown_length(
+    tmp_path: Path, fake: fakecompress.Behaviour, eager: bool
+) -> None:
+    """The last fragment is marked after the read that exhausts the source, or (a
+    source that only says so by a read of 0) by an empty last fragment (PS3.8 E.2)."""
+    fake.streamed, fake.eager_exhausted = True, eager
     paths = _copies(tmp_path, MR, 3)
     with StoreSCP(output_dir=str(tmp_path / "out"), max_pdu=4096) as scp:
         result = _send(paths, scp.port, compress="rle", settings=AssociationSettings(max_pdu=4096))
@@ -290,3 +295,25 @@ def test_summary_gives_bytes_read_against_bytes_sent(
         )
     assert code == 0
     assert " sent (" in err.getvalue() and " read, " in err.getvalue()
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_auto_decides_per_file_and_learns_from_each_store(
+    tmp_path: Path,
+    fake: fakecompress.Behaviour,
+    monkeypatch: pytest.MonkeyPatch,
+    parallel: int,
+) -> None:
+    """auto is asked before each native file, and sees each association, store and encoding."""
+    auto = fakecompress.install_auto(monkeypatch)
+    paths = _copies(tmp_path, CT, 4)
+    with StoreSCP(output_dir=str(tmp_path / "out")) as scp:
+        result = _send([*paths, J2K], scp.port, compress="auto", parallel=parallel)
+    assert {r.network_transfer_syntax for r in result.results[:4]} == {RLE}
+    assert result.results[4].network_transfer_syntax == "1.2.840.10008.1.2.4.90"  # as it is
+    kinds = [kind for kind, _ in auto.seen]
+    assert kinds.count("choose") == 4  # the J2K file is never a candidate
+    assert kinds.count("encode") == 4 and kinds.count("send") >= 4
+    assert "association" in kinds
+    sends = [value for kind, value in auto.seen if kind == "send"]
+    assert all(wire > 0 and seconds > 0 for wire, seconds in sends)

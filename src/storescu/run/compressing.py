@@ -14,12 +14,12 @@ the price of more contexts, which the planner spreads over associations when
 they pass 128). The uncompressed contexts stay, so a peer that refuses the
 compressed ones still gets every file. ``deflate`` proposes Deflated Explicit
 VR Little Endian (PS3.5 A.5), for objects without pixel data too, and is
-chosen as ``-xd`` is (:meth:`~storescu.protocol.negotiation.AcceptedContexts.select`).
+chosen as ``-xd`` is (``storescu.protocol.negotiation.AcceptedContexts.select``).
 
 *Selection.* :meth:`Compressing.open` runs for each send of an input before
 the ordinary context choice: a native input whose class the peer accepted in
 one of the run's pixel codecs is encoded by
-:func:`storescu.dataset.compress.open_compressed` (verified frame by frame
+``storescu.dataset.compress.open_compressed`` (verified frame by frame
 unless ``--no-verify-compression``); rewriting is applied to the pydicom
 dataset first. When it cannot be carried exactly (``NotCompressed``, raised
 before any byte is produced), when the peer refused the compressed context
@@ -135,8 +135,16 @@ def compress_contexts(codec: str | None) -> tuple[tuple[str, ...], ...]:
 
 
 def compressing_for(options: SendOptions) -> Compressing | None:
-    """The run's pixel compression, or None (no ``--compress``, or ``deflate``)."""
+    """The run's pixel compression, or None (no ``--compress``, or ``deflate``).
+
+    Raises
+    ------
+    UsageError
+        ``options.compress`` is not one of :data:`CHOICES`.
+    """
     codec = options.compress
+    if codec is not None and codec not in CHOICES:
+        raise UsageError(f"--compress {codec}: expected one of {', '.join(CHOICES)}")
     if codec is None or codec == "deflate":
         return None
     return Compressing(codec, _codecs(codec), options.verify_compression)
@@ -149,7 +157,7 @@ class Compressing:
     ----------
     codec : str
         ``--compress``'s value (a pixel codec or ``auto``).
-    codecs : sequence of str
+    codecs : tuple of str
         The pixel codecs proposed, in preference order.
     verify : bool
         Decode and compare every frame (``--no-verify-compression``: False).

@@ -159,8 +159,6 @@ class FileSender:
             run.counts[result.outcome] = run.counts.get(result.outcome, 0) + 1
             if self.on_result is not None:
                 self.on_result(result)
-            if self._compressing is not None:
-                self._compressing.observe(result)
             self._current_rows += 1
             self._in_flight = None
 
@@ -472,7 +470,10 @@ class FileSender:
         finally:
             reader.close()
         base["bytes"] = assoc.dataset_bytes_sent  # written (unknown beforehand when streamed)
-        return self._judge_response(item, response, started, verbose, base)
+        judged = self._judge_response(item, response, started, verbose, base)
+        if self._compressing is not None:  # --compress auto: the link's rate
+            self._compressing.observe(judged[0])
+        return judged
 
     def _attempt_again(self, item: _Item) -> tuple[FileResult, bool]:
         """`item`'s compressed message was aborted midway: again, uncompressed, newly associated."""
@@ -679,6 +680,8 @@ class FileSender:
             result, _ = self._judge_response(
                 pending.item, response, pending.started, pending.verbose, pending.base
             )
+            if self._compressing is not None:
+                self._compressing.observe(result)
             self._record_pending(result)
 
     def _drain(self) -> None:

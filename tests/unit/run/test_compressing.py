@@ -65,6 +65,8 @@ def test_contexts_proposed_per_codec(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_deflate_needs_no_pixel_step() -> None:
     assert compressing_for(SendOptions(compress="deflate")) is None
     assert compressing_for(SendOptions()) is None
+    with pytest.raises(UsageError, match="expected one of"):
+        compressing_for(SendOptions(compress="lzw"))
 
 
 def test_accepted_codec_opens_compressed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,19 +6,23 @@ Windows, so ``pip install 'storescu[codecs]'`` needs no compiler):
 
 * JPEG-LS: ``pyjpegls`` (module ``jpeg_ls``), pydicom's JPEG-LS plugin,
   wrapping CharLS, the reference JPEG-LS implementation; encodes and decodes.
-* JPEG 2000: ``pylibjpeg-openjpeg`` (module ``openjpeg``), already the
-  project's JPEG 2000 decoder; wraps OpenJPEG, the ISO reference
-  implementation, and encodes the reversible 5-3 wavelet without the
-  multi-component transform when asked, so RGB stays RGB.
-* HTJ2K: ``imagecodecs``, which wraps OpenJPH (the HTJ2K reference
+* JPEG 2000: ``imagecodecs`` (Christoph Gohlke's codec collection, released
+  every few months), wrapping OpenJPEG, the ISO reference implementation: the
+  reversible 5-3 wavelet without the multi-component transform, so RGB stays
+  RGB, with the component precision set to Bits Stored. Not
+  ``pylibjpeg-openjpeg`` (the project's JPEG 2000 decoder), although it
+  encodes too: two threads, one encoding and one decoding, crashed it with a
+  segmentation fault here (pylibjpeg-openjpeg 2.6.0), and encoding ahead runs
+  on threads.
+* HTJ2K: ``imagecodecs`` too, wrapping OpenJPH (the HTJ2K reference
   implementation) for encoding and decoding; ``ojph`` has no wheel for every
   platform (it failed to build here) and pylibjpeg-openjpeg only decodes it.
 * RLE: ``pylibjpeg-rle`` (module ``rle``), pydicom's fast RLE plugin, which
   encodes and decodes a frame in Rust.
 
-Every codec here releases the GIL while it encodes or decodes (measured: see
-:mod:`storescu.dataset.compress.stream`), so frames are encoded ahead on
-threads.
+imagecodecs releases the GIL while it encodes or decodes; pyjpegls and
+pylibjpeg-rle do not (measured: see :mod:`storescu.dataset.compress.stream`),
+so their frames are encoded in worker processes.
 
 Per codec the Image Pixel combinations it carries follow PS3.5 8.2.2-8.2.4
 and Annex G (pydicom's encoding guides tabulate them).
@@ -104,6 +108,21 @@ def _jls_check(layout: PixelLayout) -> str | None:
     return _common(layout, 16)
 
 
+def _jls_frame_check(words: np.ndarray[Any, Any], layout: PixelLayout) -> str | None:
+    """Signed words narrower than Bits Allocated with negative values: refused.
+
+    JPEG-LS codes unsigned samples: a negative value travels as its Bits
+    Stored-bit two's complement pattern, and decoders differ on the high bits
+    they give back (pydicom sign-extends; DCMTK's dcmdjpls leaves them zero,
+    checked), so the stored words would depend on the receiver's decoder.
+    """
+    if not layout.signed or layout.bits_stored == layout.bits_allocated:
+        return None
+    if (words >> (layout.bits_stored - 1) & 1).any():
+        return "negative values in signed data narrower than Bits Allocated (JPEG-LS has no sign)"
+    return None
+
+
 def _jls_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
     jpeg_ls = _lib("jpeg_ls")
 
@@ -151,24 +170,28 @@ def _signed_values(words: np.ndarray[Any, Any], layout: PixelLayout) -> np.ndarr
 
 
 def _j2k_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
-    openjpeg = _lib("openjpeg")
-
+    imagecodecs = _lib("imagecodecs")
     arr = _signed_values(words, layout)
     if layout.samples == 1:
         arr = arr.reshape(layout.rows, layout.columns)
-    # photometric_interpretation 0 ("unspecified") keeps OpenJPEG from applying
-    # the reversible colour transform: RGB stays RGB, not YBR_RCT (PS3.5 8.2.4).
+    # A raw codestream (PS3.5 A.4.4: no JP2 header), the reversible 5-3
+    # wavelet, component precision = Bits Stored, signed components for
+    # Pixel Representation 1, and no multiple component transform: RGB stays
+    # RGB, not YBR_RCT (PS3.5 8.2.4).
     return bytes(
-        openjpeg.encode(
-            arr, bits_stored=layout.bits_stored, photometric_interpretation=0, use_mct=False
+        imagecodecs.jpeg2k_encode(
+            arr,
+            codecformat="J2K",
+            bitspersample=layout.bits_stored,
+            reversible=True,
+            mct=False,
         )
     )
 
 
 def _j2k_decode(data: bytes, layout: PixelLayout) -> np.ndarray[Any, Any]:
-    openjpeg = _lib("openjpeg")
-
-    return _as_words(openjpeg.decode(data), layout)
+    imagecodecs = _lib("imagecodecs")
+    return _as_words(imagecodecs.jpeg2k_decode(data, planar=False), layout)
 
 
 def _htj2k_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
@@ -249,6 +272,12 @@ class Codec:
         Layout -> reason it cannot carry it, or None.
     encode, decode : callable
         One frame of stored words -> the encoded frame, and back.
+    frame_check : callable or None
+        Stored words -> reason this frame cannot go, or None.
+    releases_gil : bool
+        The library lets other threads run while it encodes and decodes
+        (measured: see :mod:`storescu.dataset.compress.stream`); if not,
+        frames are encoded in worker processes.
     planar_zero : bool
         The syntax requires Planar Configuration 0 for colour (PS3.5 8.2.3,
         8.2.4: the codestream orders the samples itself).
@@ -265,6 +294,8 @@ class Codec:
     decode: Callable[[bytes, PixelLayout], Any]
     planar_zero: bool
     bits_limited: bool
+    releases_gil: bool
+    frame_check: Callable[[Any, PixelLayout], str | None] | None = None
 
 
 CODECS: Final[dict[str, Codec]] = {
@@ -277,16 +308,19 @@ CODECS: Final[dict[str, Codec]] = {
         _jls_decode,
         planar_zero=True,  # PS3.5 8.2.3 (CP-1843): colour JPEG-LS has Planar Configuration 0
         bits_limited=True,
+        releases_gil=False,  # pyjpegls holds it for a whole call
+        frame_check=_jls_frame_check,
     ),
     "j2k": Codec(
         "j2k",
         "1.2.840.10008.1.2.4.90",
-        (("numpy", "numpy"), ("openjpeg", "pylibjpeg-openjpeg")),
+        (("numpy", "numpy"), ("imagecodecs", "imagecodecs")),
         _j2k_check,
         _j2k_encode,
         _j2k_decode,
         planar_zero=True,  # PS3.5 8.2.4: Planar Configuration 0 for JPEG 2000
         bits_limited=True,
+        releases_gil=True,
     ),
     "htj2k": Codec(
         "htj2k",
@@ -297,6 +331,7 @@ CODECS: Final[dict[str, Codec]] = {
         _htj2k_decode,
         planar_zero=True,  # PS3.5 8.2.4 applies to HTJ2K too
         bits_limited=True,
+        releases_gil=True,
     ),
     "rle": Codec(
         "rle",
@@ -309,6 +344,7 @@ CODECS: Final[dict[str, Codec]] = {
         # "may be 0": either value is valid, so the source's stays.
         planar_zero=False,
         bits_limited=False,
+        releases_gil=False,  # pylibjpeg-rle holds it for a whole call
     ),
 }
 
@@ -327,7 +363,11 @@ def import_problem(codec: str) -> tuple[str, ...]:
     missing = []
     for module, dist in CODECS[codec].modules:
         try:
-            importlib.import_module(module)
+            lib = importlib.import_module(module)
         except Exception:  # a broken install is as missing as an absent one
             missing.append(dist)
+            continue
+        # imagecodecs builds may leave a codec out: HTJ2K must be in this one.
+        if module == "imagecodecs" and not getattr(getattr(lib, "HTJ2K", None), "available", False):
+            missing.append(f"{dist} with HTJ2K")
     return tuple(missing)

@@ -94,6 +94,10 @@ def encode_frame(codec: Codec, source: FrameSource, index: int, verify: bool) ->
         problem = out_of_range(words, layout)
         if problem:
             raise FrameRefused(f"frame {index + 1}: {problem}")
+    if codec.frame_check is not None:
+        problem = codec.frame_check(words, layout)
+        if problem:
+            raise FrameRefused(f"frame {index + 1}: {problem}")
     try:
         data = codec.encode(words, layout)
     except Exception as exc:  # each library raises its own types

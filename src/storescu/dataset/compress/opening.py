@@ -118,7 +118,9 @@ def open_compressed(
     # PS3.5 7.2: a group length the source has is kept, its value measured on
     # the new encoding (as transcode does); only when Pixel Data is its group's
     # sole element, so the value is the encapsulated element's length.
-    group_length = _PIXEL_GROUP_LENGTH in ds and not any(t >> 16 == 0x7FE0 for t in tail.keys())
+    group_length = _PIXEL_GROUP_LENGTH in ds and not any(
+        t >> 16 == 0x7FE0 for t in sorted(tail.keys())
+    )
     return _whole(codec, source, verify, head_parts, tail_parts, group_length)
 
 

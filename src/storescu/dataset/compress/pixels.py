@@ -11,7 +11,7 @@ verification is of all Bits Allocated bits, sign extension included.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from storescu.dataset.compress.errors import NotCompressed
@@ -150,7 +150,9 @@ class FrameSource:
     offset : int
         Offset of the Pixel Data value in the file.
     data : bytes or None
-        The Pixel Data value when held in memory.
+        The Pixel Data value when held in memory (from frame `first` on).
+    first : int
+        The frame `data` starts with.
     """
 
     layout: PixelLayout
@@ -158,11 +160,20 @@ class FrameSource:
     path: str | None = None
     offset: int = 0
     data: bytes | None = None
+    first: int = 0
+
+    def for_frame(self, index: int) -> FrameSource:
+        """A source holding only what frame `index` needs (sent to a worker process)."""
+        if self.data is None:
+            return self
+        size = self.layout.frame_bytes
+        start = (index - self.first) * size
+        return replace(self, data=self.data[start : start + size], first=index)
 
     def raw(self, index: int) -> bytes:
         """The stored bytes of frame `index` (0-based), byte-swapped to little endian."""
         size = self.layout.frame_bytes
-        start = index * size
+        start = (index - self.first) * size
         if self.data is not None:
             chunk = self.data[start : start + size]
         else:

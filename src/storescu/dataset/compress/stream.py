@@ -1,12 +1,25 @@
-"""Frames encoded ahead on worker threads, and the reader that streams the encoded dataset.
+"""Frames encoded ahead on workers, and the reader that streams the encoded dataset.
 
-Threads, not processes: each codec's C/Rust core releases the GIL while it
-encodes and decodes. Measured on this machine (2 cores, a 512x512 16-bit CT
-frame, 40 frames, encode + verify): see ``tests/unit/dataset/compress`` and
-the report of issue 18; two threads ran 1.8-1.9x the frames per second of
-one for CharLS, OpenJPEG, OpenJPH and pylibjpeg-rle, which a GIL-holding
-codec could not do. Threads also need no pickling of frames and share the
-open file.
+Threads or processes, by codec, as measured on this machine (2 cores; a
+512x512 16-bit CT frame; a worker encodes in a loop while the main thread
+sleeps 0.5 ms at a time and notes how late it wakes):
+
+========  ==========  ==============================  ===========
+codec     one call    main thread wakes late (median)  GIL
+========  ==========  ==============================  ===========
+jpeg-ls   15 ms enc   14 ms (decode: 9 ms of 10 ms)   held
+j2k       92 ms enc   0.07 ms                          released
+htj2k     7.7 ms enc  0.09 ms                          released
+rle       14 ms enc   13 ms (decode: 1.8 ms of 2.8)    held
+========  ==========  ==============================  ===========
+
+pyjpegls (CharLS) and pylibjpeg-rle hold the GIL for a whole call, so two
+threads of them run no faster than one (measured 0.8-1.1x) and stall the
+sending thread for a call's length; their frames go to a pool of worker
+processes, shared by every reader of the run and started on first use.
+imagecodecs (OpenJPEG, OpenJPH) releases it: threads, with no pickling. Where
+processes cannot be started (a daemonic process, e.g. a Dask worker) threads
+are used.
 
 The queue is bounded: at most :data:`AHEAD` frames are encoded or waiting
 while the socket takes earlier ones, so memory is a few frames, whatever
@@ -15,9 +28,13 @@ the object's size (issue 18 item 3).
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing
 import os
+import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Final
 
 from storescu.dataset.compress.codecs import Codec
@@ -26,18 +43,56 @@ from storescu.dataset.compress.frames import DELIMITER, EncodedFrame, FrameRefus
 from storescu.dataset.compress.pixels import FrameSource
 from storescu.dataset.readers import DatasetReader
 
-__all__ = ["AHEAD", "CompressedReader", "FrameQueue"]
+__all__ = ["AHEAD", "USE_PROCESSES", "CompressedReader", "FrameQueue"]
 
 #: Frames encoded ahead of the socket (in flight on the workers or done, not yet sent).
 AHEAD: Final = 4
+#: False keeps every codec on threads (tests that inject an unpicklable decoder).
+USE_PROCESSES = True
+
+_pool_lock = threading.Lock()
+_process_pool: ProcessPoolExecutor | None = None
 
 
 def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def _shared_processes() -> ProcessPoolExecutor | None:
+    """The run's worker processes (created once); None where none can be started."""
+    global _process_pool
+    with _pool_lock:
+        if _process_pool is None:
+            if multiprocessing.current_process().daemon:
+                return None  # daemonic processes may not have children
+            methods = multiprocessing.get_all_start_methods()
+            # forkserver: no fork of this (threaded) process; spawn elsewhere.
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            _process_pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
+        return _process_pool
+
+
+def _drop_processes(broken: Executor) -> None:
+    """Forget a broken pool, so the next object gets a new one."""
+    global _process_pool
+    with _pool_lock:
+        if _process_pool is broken:
+            _process_pool = None
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+@atexit.register
+def _stop_processes() -> None:
+    with _pool_lock:
+        pool = _process_pool
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 class FrameQueue:
-    """Frames of one object encoded in order on worker threads, at most `ahead` at a time.
+    """Frames of one object encoded in order on workers, at most `ahead` at a time.
 
     Parameters
     ----------
@@ -53,18 +108,36 @@ class FrameQueue:
         self._next = 0
         self._ahead = max(1, ahead)
         self._pending: deque[Future[EncodedFrame]] = deque()
-        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(
-            max_workers=min(_workers(), self._ahead), thread_name_prefix="storescu-encode"
-        )
+        self._threads: ThreadPoolExecutor | None = None
+        self._processes = None if codec.releases_gil or not USE_PROCESSES else _shared_processes()
+        self._open = True
         self._fill()
 
-    def _fill(self) -> None:
-        while (
-            self._pool is not None and self._next < self._total and len(self._pending) < self._ahead
-        ):
-            self._pending.append(
-                self._pool.submit(encode_frame, self._codec, self._source, self._next, self._verify)
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(
+                max_workers=min(_workers(), self._ahead), thread_name_prefix="storescu-encode"
             )
+        return self._threads
+
+    def _submit(self, index: int) -> Future[EncodedFrame]:
+        args = (self._codec, self._source, index, self._verify)
+        if self._processes is not None:
+            try:
+                # Only this frame's bytes travel to the worker, not the object's.
+                source = self._source.for_frame(index)
+                return self._processes.submit(
+                    encode_frame, self._codec, source, index, self._verify
+                )
+            except (RuntimeError, OSError, BrokenProcessPool):
+                # Cannot start processes here (or the pool broke): threads from now on.
+                _drop_processes(self._processes)
+                self._processes = None
+        return self._thread_pool().submit(encode_frame, *args)
+
+    def _fill(self) -> None:
+        while self._open and self._next < self._total and len(self._pending) < self._ahead:
+            self._pending.append(self._submit(self._next))
             self._next += 1
 
     def take(self) -> EncodedFrame:
@@ -74,17 +147,25 @@ class FrameQueue:
         future = self._pending.popleft()
         try:
             return future.result()
+        except BrokenProcessPool:
+            if self._processes is not None:
+                _drop_processes(self._processes)
+                self._processes = None
+            raise FrameRefused("an encoding worker process died") from None
         finally:
             self._fill()
 
     def close(self) -> None:
-        """Stop the workers: queued frames are dropped, a running one finishes on its own."""
-        pool, self._pool = self._pool, None
+        """Stop this object's work: queued frames are dropped, a running one finishes on its own.
+
+        The shared worker processes stay for the next object.
+        """
+        self._open = False
         for future in self._pending:
             future.cancel()
         self._pending.clear()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
 
 
 class _Bytes:

@@ -12,9 +12,10 @@ from tests.unit.dataset.compress.helpers import sample, write_native
 
 
 def _ct_12bit_signed(out: Path) -> str:
-    """CT_small (signed 16-bit) as signed 12-bit: values clipped, words sign-extended."""
+    """CT_small (signed 16-bit) as signed 12-bit: values moved down and clipped, sign-extended."""
     ds = pydicom.dcmread(sample("CT_small.dcm"))
-    arr = np.clip(ds.pixel_array.astype(np.int16), -2048, 2047).astype("<i2")
+    arr = np.clip(ds.pixel_array.astype(np.int32) - 1024, -2048, 2047).astype("<i2")
+    assert (arr < 0).any()
     ds.PixelData, ds.BitsStored, ds.HighBit = arr.tobytes(), 12, 11
     return write_native(ds, out)
 
@@ -57,3 +58,18 @@ def derived(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Paths of the derived images, by name."""
     root = tmp_path_factory.mktemp("derived")
     return {name: make(root / f"{name}.dcm") for name, make in DERIVED.items()}
+
+
+#: Frames of the streamed multi-frame image (512x512 16-bit: 512 KiB each).
+BIG_FRAMES = 64
+
+
+@pytest.fixture(scope="session")
+def big_multiframe(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A 32 MiB multi-frame CT: CT_small's 128x128 tiled 4x4, shifted per frame."""
+    ds = pydicom.dcmread(sample("CT_small.dcm"))
+    tile = np.tile(ds.pixel_array, (4, 4))
+    frames = np.stack([np.roll(tile, 5 * i, axis=0) for i in range(BIG_FRAMES)]).astype("<i2")
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 512, 512, BIG_FRAMES
+    ds.PixelData = frames.tobytes()
+    return write_native(ds, tmp_path_factory.mktemp("big") / "ct_multiframe.dcm")

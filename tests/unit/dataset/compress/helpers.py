@@ -2,10 +2,10 @@
 
 The encoded stream is checked by a decoder other than the encoder: DCMTK's
 ``dcmdjpls`` (its own CharLS fork) for JPEG-LS, ``dcmdrle`` for RLE,
-imagecodecs' OpenJPEG build for JPEG 2000 (the encoder is pylibjpeg-openjpeg's
-OpenJPEG: same library, another build and wrapper; no other JPEG 2000
-decoder installs here) and pylibjpeg-openjpeg (OpenJPEG) for HTJ2K (encoded
-by OpenJPH).
+pylibjpeg-openjpeg for JPEG 2000 (the encoder is imagecodecs' OpenJPEG: the
+same library in another build and wrapper; no JPEG 2000 decoder of another
+lineage installs from PyPI or Debian here) and pylibjpeg-openjpeg (OpenJPEG)
+for HTJ2K (encoded by OpenJPH).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def as_file(source: str, data: bytes, codec: str, out: Path) -> Path:
 
 
 def source_words(path: str) -> np.ndarray[Any, Any]:
-    """The source's stored words per frame (frames, rows, columns, samples), by pixel, little endian."""
+    """The source's stored words: (frames, rows, columns, samples), by pixel, little endian."""
     ds = pydicom.dcmread(path)
     size = ds.BitsAllocated // 8
     raw = ds.PixelData
@@ -106,14 +106,9 @@ def independent_words(codec: str, encoded: Path, tmp: Path) -> np.ndarray[Any, A
 
     decoded = []
     for frame in generate_frames(ds.PixelData, number_of_frames=frames):
-        if codec == "j2k":
-            import imagecodecs
+        import openjpeg
 
-            arr = np.asarray(imagecodecs.jpeg2k_decode(frame))
-        else:
-            import openjpeg
-
-            arr = np.asarray(openjpeg.decode(frame))
+        arr = np.asarray(openjpeg.decode(frame))
         if arr.dtype.kind == "i":
             arr = arr.astype(f"<i{size}").view(f"<u{size}")
         decoded.append(arr.astype(f"<u{size}").reshape(shape[1:]))
@@ -128,3 +123,12 @@ def other_attributes(path: str | Path) -> dict[Any, Any]:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+def corrupt_decode(data: bytes, layout: Any) -> Any:
+    """RLE's decoder with one bit flipped: module-level, so a worker process can run it."""
+    from storescu.dataset.compress.codecs import CODECS
+
+    words = np.array(CODECS["rle"].decode(data, layout))
+    words.flat[3] ^= 1
+    return words

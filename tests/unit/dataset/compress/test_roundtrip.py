@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from storescu.dataset.compress import PIXEL_CODECS, available_codecs
+from storescu.dataset.compress import PIXEL_CODECS, NotCompressed, available_codecs
 from tests.unit.dataset.compress.helpers import (
     DCMTK,
     as_file,
@@ -19,8 +19,8 @@ from tests.unit.dataset.compress.helpers import (
     have,
     independent_words,
     other_attributes,
-    source_words,
     sample,
+    source_words,
 )
 
 #: pydicom's real images: (file, what it covers).
@@ -52,6 +52,10 @@ def test_independent_decoder_gets_the_stored_words(
     if codec in DCMTK and not have(DCMTK[codec]):
         pytest.skip(f"{DCMTK[codec]} not installed")
     source = _path(name, derived)
+    if (name, codec) == ("ct_12bit_signed", "jpeg-ls"):
+        with pytest.raises(NotCompressed, match="JPEG-LS has no sign"):
+            compress(source, codec)  # test_fallbacks.py has the reason
+        return
     data, reader = compress(source, codec)
     assert reader.length == len(data) and reader.exhausted
     encoded = as_file(source, data, codec, tmp_path / f"{codec}.dcm")
