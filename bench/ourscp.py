@@ -1,6 +1,6 @@
 """The project's SCP for the benchmark: discards data, writes its store count to a file.
 
-    python -m bench.ourscp PORT COUNT_FILE
+python -m bench.ourscp PORT COUNT_FILE
 """
 
 from __future__ import annotations

@@ -119,8 +119,12 @@ class _Process:
         self.log = log
         self._log_file = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=self._log_file, stderr=subprocess.STDOUT,
-            env=env, start_new_session=True,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
 
     def alive(self) -> bool:
@@ -158,19 +162,27 @@ class Storescp(_Process):
     host = LOOPBACK
     _PATTERN = re.compile(rb"Received Store Request")
 
-    def __init__(self, workdir: Path, extra_args: tuple[str, ...] = (), *,
-                 fork: bool = True) -> None:
+    def __init__(
+        self, workdir: Path, extra_args: tuple[str, ...] = (), *, fork: bool = True
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TCP_NODELAY="1")
         last = ""
         for attempt in range(3):
             self.port = free_port()
-            argv = [STORESCP, "-v", "--ignore", *(["--fork"] if fork else []),
-                    "-aet", self.ae_title, *extra_args, str(self.port)]
+            argv = [
+                STORESCP,
+                "-v",
+                "--ignore",
+                *(["--fork"] if fork else []),
+                "-aet",
+                self.ae_title,
+                *extra_args,
+                str(self.port),
+            ]
             super().__init__(argv, workdir / f"storescp-{self.port}-{attempt}.log", env)
             try:
-                wait_until(lambda: port_open(self.port), START_TIMEOUT, "storescp port",
-                           self.alive)
+                wait_until(lambda: port_open(self.port), START_TIMEOUT, "storescp port", self.alive)
                 if self.alive():
                     return
             except (RuntimeError, TimeoutError) as exc:
@@ -257,8 +269,9 @@ class Orthanc(_Process):
             )
             try:
                 wait_until(self._ready, START_TIMEOUT, "Orthanc REST /system", self.alive)
-                wait_until(lambda: port_open(self.port), START_TIMEOUT, "Orthanc DICOM port",
-                           self.alive)
+                wait_until(
+                    lambda: port_open(self.port), START_TIMEOUT, "Orthanc DICOM port", self.alive
+                )
                 return
             except (RuntimeError, TimeoutError) as exc:
                 last = f"{exc}\n{self.tail()}"

@@ -159,11 +159,7 @@ def format_table(rows: Sequence[Row]) -> str:
     refs = {r.set_name: reference_wall(rows, r.set_name) for r in rows}
     for row in rows:
         s = summarize(row, refs[row.set_name])
-        spread = (
-            "-"
-            if s["min_wall_s"] is None
-            else f"{s['min_wall_s']:.3f}-{s['max_wall_s']:.3f}"
-        )
+        spread = "-" if s["min_wall_s"] is None else f"{s['min_wall_s']:.3f}-{s['max_wall_s']:.3f}"
         lines.append(
             "| "
             + " | ".join(
@@ -289,16 +285,16 @@ def write_plot(rows: Sequence[Row], path: Path, title: str) -> str | None:
     for i, sender in enumerate(senders):
         xs = [k + (i - (len(senders) - 1) / 2) * width for k in range(len(sets))]
         bars = ax.bar(xs, values[sender], width, label=sender)
-        ax.bar_label(bars, labels=[f"{v:.2f}" if v else "" for v in values[sender]],
-                     fontsize=7, padding=1)
+        ax.bar_label(
+            bars, labels=[f"{v:.2f}" if v else "" for v in values[sender]], fontsize=7, padding=1
+        )
     ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="DCMTK storescu = 1")
     labelled = False
     for k, set_name in enumerate(sets):
         base = set_name.split("-")[0]
         if base in TARGETS:
             extra: dict[str, Any] = {} if labelled else {"label": "issue 6 target"}
-            ax.hlines(TARGETS[base][0], k - 0.45, k + 0.45, colors="red", linewidth=1.5,
-                      **extra)
+            ax.hlines(TARGETS[base][0], k - 0.45, k + 0.45, colors="red", linewidth=1.5, **extra)
             labelled = True
     ax.set_xticks(range(len(sets)), sets)
     ratios = [v for vs in values.values() for v in vs if v > 0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import shlex
@@ -70,15 +71,24 @@ def default_senders(python: str) -> list[Sender]:
         Sender("ours -P 16", (*ours, "-P", "16"), only_sets=_WAITING_SETS),
         # Issue 13: the same 8 associations from a local Dask cluster of 2 worker
         # processes x -P 4 (the cluster's start-up is part of the time).
-        Sender("ours dask 2x-P 4", (*ours, "--dask", "local:2", "-P", "4"),
-               only_sets=frozenset({"cluster"})),
+        Sender(
+            "ours dask 2x-P 4",
+            (*ours, "--dask", "local:2", "-P", "4"),
+            only_sets=frozenset({"cluster"}),
+        ),
         # One association with an Asynchronous Operations Window of 16 (PS3.7
         # D.3.3.3, issue 15): only a peer that grants it (our SCP) lets it work.
-        Sender("ours window 16", (*ours, "--max-ops-invoked", "16"),
-               only_sets=frozenset({"latency-scp"})),
+        Sender(
+            "ours window 16",
+            (*ours, "--max-ops-invoked", "16"),
+            only_sets=frozenset({"latency-scp"}),
+        ),
         # N associations x a window each (issue 15: -P with the window).
-        Sender("ours -P 4 window 16", (*ours, "-P", "4", "--max-ops-invoked", "16"),
-               only_sets=frozenset({"latency-scp"})),
+        Sender(
+            "ours -P 4 window 16",
+            (*ours, "-P", "4", "--max-ops-invoked", "16"),
+            only_sets=frozenset({"latency-scp"}),
+        ),
     ]
 
 
@@ -117,29 +127,57 @@ SETS: dict[str, SetDef] = {
         SetDef("tiny", "tiny", None, "storescp", "~9 KB MR files, one association"),
         SetDef("small", "small", None, "storescp", "~525 KB CT files, one association"),
         SetDef("large", "large", None, "storescp", "~105 MB multi-frame files, one association"),
-        SetDef("tiny-nofork", "tiny", None, "storescp", "tiny, storescp without --fork",
-               fork=False),
-        SetDef("small-nofork", "small", None, "storescp", "small, storescp without --fork",
-               fork=False),
-        SetDef("large-nofork", "large", None, "storescp", "large, storescp without --fork",
-               fork=False),
-        SetDef("many", "many", None, "storescp", "10,000 ~9 KB files: peak RSS with many inputs",
-               runs=1),
-        SetDef("onefile", "tiny", 1, "storescp", "one tiny file per process (start-up)",
-               one_file=True),
-        SetDef("latency", "tiny", 300, "storescp", "tiny files through a delay proxy",
-               delay_ms=10.0),
-        SetDef("latency-scp", "tiny", 300, "ourscp",
-               "tiny files through the delay proxy to our SCP (grants a window of 16)",
-               delay_ms=10.0),
-        SetDef("orthanc", "tiny", 200, "orthanc",
-               "tiny files to Orthanc as Debian runs it (Nagle on)"),
-        SetDef("orthanc-nodelay", "tiny", 200, "orthanc-nodelay",
-               "tiny files to Orthanc started with TCP_NODELAY=1"),
-        SetDef("cluster", "many", None, "orthanc-nodelay",
-               "10,000 tiny files to Orthanc: one process -P 8 vs a local Dask cluster "
-               "of 2 workers x -P 4", runs=1,
-               senders=frozenset({"ours -P 8", "ours dask 2x-P 4"})),
+        SetDef(
+            "tiny-nofork", "tiny", None, "storescp", "tiny, storescp without --fork", fork=False
+        ),
+        SetDef(
+            "small-nofork", "small", None, "storescp", "small, storescp without --fork", fork=False
+        ),
+        SetDef(
+            "large-nofork", "large", None, "storescp", "large, storescp without --fork", fork=False
+        ),
+        SetDef(
+            "many",
+            "many",
+            None,
+            "storescp",
+            "10,000 ~9 KB files: peak RSS with many inputs",
+            runs=1,
+        ),
+        SetDef(
+            "onefile", "tiny", 1, "storescp", "one tiny file per process (start-up)", one_file=True
+        ),
+        SetDef(
+            "latency", "tiny", 300, "storescp", "tiny files through a delay proxy", delay_ms=10.0
+        ),
+        SetDef(
+            "latency-scp",
+            "tiny",
+            300,
+            "ourscp",
+            "tiny files through the delay proxy to our SCP (grants a window of 16)",
+            delay_ms=10.0,
+        ),
+        SetDef(
+            "orthanc", "tiny", 200, "orthanc", "tiny files to Orthanc as Debian runs it (Nagle on)"
+        ),
+        SetDef(
+            "orthanc-nodelay",
+            "tiny",
+            200,
+            "orthanc-nodelay",
+            "tiny files to Orthanc started with TCP_NODELAY=1",
+        ),
+        SetDef(
+            "cluster",
+            "many",
+            None,
+            "orthanc-nodelay",
+            "10,000 tiny files to Orthanc: one process -P 8 vs a local Dask cluster "
+            "of 2 workers x -P 4",
+            runs=1,
+            senders=frozenset({"ours -P 8", "ours dask 2x-P 4"}),
+        ),
     ]
 }
 DEFAULT_SETS = ",".join(SETS)
@@ -225,22 +263,57 @@ def warm_page_cache(files: Sequence[Path]) -> None:
                 pass
 
 
-class DelayProxy:
-    """bench/delayproxy.py in a process of its own (stopped by its pid)."""
+class LinkProxy:
+    """bench/linkproxy.py in a process of its own (stopped by its pid).
 
-    def __init__(self, python: str, target_port: int, delay_ms: float, log: Path) -> None:
+    ``delay_ms`` each way, ``rate_mbit`` each way (0: no cap); with ``stats`` the
+    proxy keeps the bytes carried each way in that JSON file (:meth:`carried`).
+    """
+
+    def __init__(
+        self,
+        python: str,
+        target_port: int,
+        delay_ms: float,
+        log: Path,
+        rate_mbit: float = 0.0,
+        stats: Path | None = None,
+    ) -> None:
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        self.stats = stats
+        argv = [
+            python,
+            str(BENCH / "linkproxy.py"),
+            "--target",
+            f"127.0.0.1:{target_port}",
+            "--delay-ms",
+            str(delay_ms),
+            "--rate-mbit",
+            str(rate_mbit),
+        ]
+        if stats is not None:
+            argv += ["--stats", str(stats)]
         self.proc = subprocess.Popen(
-            [python, str(BENCH / "delayproxy.py"), "--target", f"127.0.0.1:{target_port}",
-             "--delay-ms", str(delay_ms)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().strip()
         if not line.isdigit():
             self.stop()
-            raise RuntimeError(f"delay proxy did not start (said {line!r}, see {log})")
+            raise RuntimeError(f"link proxy did not start (said {line!r}, see {log})")
         self.port = int(line)
+
+    def carried(self) -> dict[str, int]:
+        """``up``/``down`` bytes and ``connections``/``finished`` so far (needs ``stats``)."""
+        if self.stats is None:
+            raise ValueError("the proxy was started without a stats file")
+        try:
+            return {k: int(v) for k, v in json.loads(self.stats.read_text()).items()}
+        except (OSError, ValueError):
+            return {"up": 0, "down": 0, "connections": 0, "finished": 0}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -255,8 +328,9 @@ class DelayProxy:
         self._log.close()
 
 
-def start_receiver(kind: str, workdir: Path, storescp_args: Sequence[str], python: str,
-                   fork: bool = True) -> Any:
+def start_receiver(
+    kind: str, workdir: Path, storescp_args: Sequence[str], python: str, fork: bool = True
+) -> Any:
     if kind == "storescp":
         return Storescp(workdir, tuple(storescp_args), fork=fork)
     if kind == "ourscp":
@@ -288,8 +362,11 @@ class Bench:
                 p for p in (src, self.env.get("PYTHONPATH", "")) if p
             )
             self.ours_label = f"from --ours-src {src}"
-        self.senders = [s for s in default_senders(self.python) + list(args.variant)
-                        if not args.senders or s.name in args.senders]
+        self.senders = [
+            s
+            for s in default_senders(self.python) + list(args.variant)
+            if not args.senders or s.name in args.senders
+        ]
         self.refused: dict[str, str] = {}
         self.rows: list[report.Row] = []
         self.notes: list[str] = []
@@ -299,13 +376,18 @@ class Bench:
 
     def prepare_python(self) -> None:
         probe = subprocess.run(
-            [self.python, "-c",
-             "import os, storescu, pydicom\n"
-             "try:\n import pynetdicom; pn = os.path.dirname(pynetdicom.__file__)\n"
-             "except ImportError:\n pn = ''\n"
-             "print(os.path.dirname(storescu.__file__)); "
-             "print(os.path.dirname(pydicom.__file__)); print(pn)"],
-            capture_output=True, text=True, env=self.env,
+            [
+                self.python,
+                "-c",
+                "import os, storescu, pydicom\n"
+                "try:\n import pynetdicom; pn = os.path.dirname(pynetdicom.__file__)\n"
+                "except ImportError:\n pn = ''\n"
+                "print(os.path.dirname(storescu.__file__)); "
+                "print(os.path.dirname(pydicom.__file__)); print(pn)",
+            ],
+            capture_output=True,
+            text=True,
+            env=self.env,
         )
         if probe.returncode:
             raise SystemExit(f"{self.python} cannot import storescu/pydicom:\n{probe.stderr}")
@@ -318,8 +400,12 @@ class Bench:
         if not pynetdicom_dir:
             self.refused["pynetdicom"] = "pynetdicom is not installed (pip install -e '.[bench]')"
         dirs = [ours, pydicom_dir, str(BENCH)] + ([pynetdicom_dir] if pynetdicom_dir else [])
-        subprocess.run([self.python, "-m", "compileall", "-q", *dirs], env=self.env,
-                       stdout=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [self.python, "-m", "compileall", "-q", *dirs],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            check=False,
+        )
 
     def corpus_for(self, setdef: SetDef) -> corpora.Corpus:
         spec = (QUICK_SPECS if self.args.quick else corpora.SPECS)[setdef.corpus]
@@ -339,43 +425,62 @@ class Bench:
         arg_bytes = sum(len(f) + 1 for f in files)
         if arg_bytes > os.sysconf("SC_ARG_MAX") // 2:
             raise SystemExit(f"{setdef.name}: {arg_bytes} bytes of file names exceed ARG_MAX")
-        runs = (self.args.onefile_runs if setdef.one_file else self.args.runs)
+        runs = self.args.onefile_runs if setdef.one_file else self.args.runs
         if setdef.runs is not None and not self.args.quick:
             runs = setdef.runs
-        senders = [s for s in self.senders
-                   if (s.only_sets is None or setdef.name in s.only_sets)
-                   and (setdef.senders is None or s.name in setdef.senders)]
+        senders = [
+            s
+            for s in self.senders
+            if (s.only_sets is None or setdef.name in s.only_sets)
+            and (setdef.senders is None or s.name in setdef.senders)
+        ]
         logdir = self.logs / setdef.name
         logdir.mkdir(parents=True, exist_ok=True)
         rows = {
-            s.name: report.Row(setdef.name, s.name, len(files), corpus.total_bytes)
-            for s in senders
+            s.name: report.Row(setdef.name, s.name, len(files), corpus.total_bytes) for s in senders
         }
         self.rows.extend(rows.values())
-        self.say(f"== {setdef.name}: {len(files)} files, {corpus.total_bytes / 1e6:.1f} MB, "
-                 f"{runs} run(s); {setdef.description}")
+        self.say(
+            f"== {setdef.name}: {len(files)} files, {corpus.total_bytes / 1e6:.1f} MB, "
+            f"{runs} run(s); {setdef.description}"
+        )
         warm_page_cache(corpus.files)
-        receiver = start_receiver(setdef.receiver, logdir / "receiver", self.args.storescp_args,
-                                  self.python, setdef.fork)
+        receiver = start_receiver(
+            setdef.receiver, logdir / "receiver", self.args.storescp_args, self.python, setdef.fork
+        )
         proxy = None
         try:
             port = receiver.port
             if setdef.delay_ms:
-                proxy = DelayProxy(self.python, receiver.port, setdef.delay_ms,
-                                   logdir / "proxy.log")
+                proxy = LinkProxy(self.python, receiver.port, setdef.delay_ms, logdir / "proxy.log")
                 port = proxy.port
             for run in range(runs):
                 k = run % len(senders) if senders else 0
                 for sender in senders[k:] + senders[:k]:
-                    self._one_run(setdef, sender, rows[sender.name], receiver, port, files,
-                                  logdir / f"{sender.name.replace(' ', '_')}-{run + 1}.log")
+                    self._one_run(
+                        setdef,
+                        sender,
+                        rows[sender.name],
+                        receiver,
+                        port,
+                        files,
+                        logdir / f"{sender.name.replace(' ', '_')}-{run + 1}.log",
+                    )
         finally:
             if proxy:
                 proxy.stop()
             receiver.stop()
 
-    def _one_run(self, setdef: SetDef, sender: Sender, row: report.Row, receiver: Any,
-                 port: int, files: list[str], log: Path) -> None:
+    def _one_run(
+        self,
+        setdef: SetDef,
+        sender: Sender,
+        row: report.Row,
+        receiver: Any,
+        port: int,
+        files: list[str],
+        log: Path,
+    ) -> None:
         if sender.name in self.refused:
             row.skipped = self.refused[sender.name]
             return
@@ -400,13 +505,16 @@ class Bench:
         note = ""
         if m.rc != 0 or received != expected:
             note = f"see {log.relative_to(self.out)}"
-        run = report.Run(m.wall, m.rss_kb, m.rc, received, expected, note, cpu=m.cpu,
-                         receiver_cpu=receiver_cpu)
+        run = report.Run(
+            m.wall, m.rss_kb, m.rc, received, expected, note, cpu=m.cpu, receiver_cpu=receiver_cpu
+        )
         row.runs.append(run)
         if not setdef.one_file or len(row.runs) == 1 or not run.ok:
             state = "ok" if run.ok else f"FAILED rc={m.rc} received {received}/{expected}"
-            self.say(f"   {sender.name:<12} {m.wall:8.3f} s  cpu {m.cpu:7.3f} s  "
-                     f"receiver cpu {receiver_cpu:6.2f} s  {m.rss_kb / 1024:7.1f} MB  {state}")
+            self.say(
+                f"   {sender.name:<12} {m.wall:8.3f} s  cpu {m.cpu:7.3f} s  "
+                f"receiver cpu {receiver_cpu:6.2f} s  {m.rss_kb / 1024:7.1f} MB  {state}"
+            )
 
     def run(self) -> int:
         self.out.mkdir(parents=True, exist_ok=True)
@@ -449,7 +557,7 @@ class Bench:
             "index on disk, emptied before each run: `orthanc` as Debian starts it (no "
             "TCP_NODELAY: each C-STORE-RSP waits ~40 ms for the sender's delayed ACK), "
             "`orthanc-nodelay` started with TCP_NODELAY=1.",
-            f"latency: through bench/delayproxy.py adding {delay:g} ms each way "
+            f"latency: through bench/linkproxy.py (no rate cap) adding {delay:g} ms each way "
             f"({2 * delay:g} ms round trip) on loopback (latency-scp likewise).",
             "CPU us/file = the sender's CPU seconds (median) / files, in microseconds "
             "(start-up included).",
@@ -460,10 +568,18 @@ class Bench:
         ]
         skipped = sorted({f"`{r.sender}`: {r.skipped}" for r in self.rows if r.skipped})
         md = [
-            "# storescu benchmark", "",
-            "## Machine", "", report.format_machine(info),
-            "## Method", "", *[f"- {m}" for m in method], "",
-            "## Results", "", table,
+            "# storescu benchmark",
+            "",
+            "## Machine",
+            "",
+            report.format_machine(info),
+            "## Method",
+            "",
+            *[f"- {m}" for m in method],
+            "",
+            "## Results",
+            "",
+            table,
         ]
         if skipped:
             md += ["Skipped senders: " + "; ".join(skipped), ""]
@@ -472,17 +588,28 @@ class Bench:
         md += ["Issue 6 targets (throughput vs DCMTK):", ""]
         md += [f"- {k}: {v[1]} (>= {v[0]:.2f}x)" for k, v in report.TARGETS.items()]
         md += ["- large, many: peak RSS <= 100 MB"]
-        md += ["", "Issue 15 targets (ratios within this run):", "",
-               "- latency-scp: `ours window 16` >= 10x DCMTK's throughput (one association)",
-               "- tiny: CPU us/file <= 0.8x DCMTK's; wall <= 0.8x",
-               "- large and large-nofork: wall <= 0.9x DCMTK's; >= 70% of the raw ceiling "
-               "(bench/rawceiling.py, run by hand: not part of this table)",
-               "- no regression: small <= 0.9x; onefile no slower; peak RSS <= 100 MB"]
+        md += [
+            "",
+            "Issue 15 targets (ratios within this run):",
+            "",
+            "- latency-scp: `ours window 16` >= 10x DCMTK's throughput (one association)",
+            "- tiny: CPU us/file <= 0.8x DCMTK's; wall <= 0.8x",
+            "- large and large-nofork: wall <= 0.9x DCMTK's; >= 70% of the raw ceiling "
+            "(bench/rawceiling.py, run by hand: not part of this table)",
+            "- no regression: small <= 0.9x; onefile no slower; peak RSS <= 100 MB",
+        ]
         md.append("")
         (self.out / "results.md").write_text("\n".join(md))
-        meta = {"started": started.isoformat(), "elapsed_s": elapsed, "command": command,
-                "machine": info, "quick": self.args.quick, "runs": self.args.runs,
-                "onefile_runs": self.args.onefile_runs, "notes": self.notes}
+        meta = {
+            "started": started.isoformat(),
+            "elapsed_s": elapsed,
+            "command": command,
+            "machine": info,
+            "quick": self.args.quick,
+            "runs": self.args.runs,
+            "onefile_runs": self.args.onefile_runs,
+            "notes": self.notes,
+        }
         (self.out / "results.json").write_text(report.to_json(self.rows, meta))
         why = None
         if not self.args.no_plot:
@@ -492,8 +619,10 @@ class Bench:
         self.say(table)
         if skipped:
             self.say("Skipped: " + "; ".join(skipped))
-        self.say(f"written: {self.out / 'results.md'}, {self.out / 'results.json'}"
-                 + ("" if self.args.no_plot or why else f", {self.out / 'results.png'}"))
+        self.say(
+            f"written: {self.out / 'results.md'}, {self.out / 'results.json'}"
+            + ("" if self.args.no_plot or why else f", {self.out / 'results.png'}")
+        )
         if why:
             self.say(f"no plot: {why}")
         if self.args.publish:
@@ -509,33 +638,67 @@ class Bench:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: few files, 1 run (well under a minute)")
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: few files, 1 run (well under a minute)"
+    )
     p.add_argument("--runs", type=int, default=None, help="runs per set (default 3; quick 1)")
-    p.add_argument("--onefile-runs", type=int, default=None,
-                   help="processes for the onefile set (default 20; quick 3)")
-    p.add_argument("--sets", default=DEFAULT_SETS,
-                   help=f"comma-separated, from {DEFAULT_SETS} (default: all)")
-    p.add_argument("--senders", default="",
-                   help="comma-separated sender names to run (default: all)")
-    p.add_argument("--variant", action="append", default=[], metavar="NAME=ARGS",
-                   help="also run our storescu with extra ARGS, e.g. 'ours-P4=-P 4'")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output directory (default bench/out; quick: bench/out/quick)")
-    p.add_argument("--corpus-dir", type=Path, default=BENCH / "out" / "corpus",
-                   help="where generated corpora are cached (default bench/out/corpus)")
-    p.add_argument("--python", default=sys.executable,
-                   help="interpreter for ours and pynetdicom (default: this one)")
-    p.add_argument("--ours-src", type=Path, default=None, metavar="DIR",
-                   help="benchmark the storescu package in DIR (e.g. another checkout's src/, "
-                        "or `git archive HEAD | tar -x -C /tmp/head` then /tmp/head/src)")
-    p.add_argument("--storescp-args", default="",
-                   help="extra storescp arguments, e.g. '-pdu 131072' or '+B'")
-    p.add_argument("--run-timeout", type=float, default=600.0,
-                   help="kill a sender after this many seconds (default 600)")
+    p.add_argument(
+        "--onefile-runs",
+        type=int,
+        default=None,
+        help="processes for the onefile set (default 20; quick 3)",
+    )
+    p.add_argument(
+        "--sets", default=DEFAULT_SETS, help=f"comma-separated, from {DEFAULT_SETS} (default: all)"
+    )
+    p.add_argument(
+        "--senders", default="", help="comma-separated sender names to run (default: all)"
+    )
+    p.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="also run our storescu with extra ARGS, e.g. 'ours-P4=-P 4'",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default bench/out; quick: bench/out/quick)",
+    )
+    p.add_argument(
+        "--corpus-dir",
+        type=Path,
+        default=BENCH / "out" / "corpus",
+        help="where generated corpora are cached (default bench/out/corpus)",
+    )
+    p.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter for ours and pynetdicom (default: this one)",
+    )
+    p.add_argument(
+        "--ours-src",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="benchmark the storescu package in DIR (e.g. another checkout's src/, "
+        "or `git archive HEAD | tar -x -C /tmp/head` then /tmp/head/src)",
+    )
+    p.add_argument(
+        "--storescp-args", default="", help="extra storescp arguments, e.g. '-pdu 131072' or '+B'"
+    )
+    p.add_argument(
+        "--run-timeout",
+        type=float,
+        default=600.0,
+        help="kill a sender after this many seconds (default 600)",
+    )
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
-    p.add_argument("--publish", action="store_true",
-                   help="also copy results.{md,json,png} to bench/results/")
+    p.add_argument(
+        "--publish", action="store_true", help="also copy results.{md,json,png} to bench/results/"
+    )
     args = p.parse_args(argv)
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [s for s in args.sets if s not in SETS]

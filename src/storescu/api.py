@@ -109,6 +109,7 @@ from storescu.kernel.constants import (
     IMPLICIT_VR_LITTLE_ENDIAN,
     VERIFICATION_SOP_CLASS,
 )
+from storescu.kernel.records import replace
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.status import Status
@@ -140,6 +141,7 @@ def send_files(
     commit: CommitmentOptions | None = None,
     client: Client | None = None,
     cluster: ClusterOptions | None = None,
+    compress: str | None = None,
 ) -> RunResult:
     """Send DICOM files with C-STORE, exactly as the ``storescu`` command does.
 
@@ -178,6 +180,9 @@ def send_files(
     cluster : ClusterOptions, optional
         With `client`: partition size and the bound on associations across
         the cluster (:class:`storescu.run.cluster.ClusterOptions`).
+    compress : str, optional
+        ``--compress`` (``"jpeg-ls"``, ``"j2k"``, ``"htj2k"``, ``"rle"``, ``"deflate"``,
+        ``"auto"``), over ``options.compress``: see :mod:`storescu.run.compressing`.
 
     Returns
     -------
@@ -190,8 +195,10 @@ def send_files(
     ------
     storescu.run.report.ReportError
         A `skip_sent` report cannot be read.
+    storescu.kernel.errors.UsageError
+        `compress`'s encoder is missing (before any association; names the extra).
     """
-    opts = options or SendOptions()
+    opts = _compressing(options or SendOptions(), compress)
     sent = None
     reports = [skip_sent] if isinstance(skip_sent, str) else list(skip_sent)
     if reports:
@@ -241,6 +248,17 @@ def _run(
     return sender.run(items)
 
 
+def _compressing(options: SendOptions, compress: str | None) -> SendOptions:
+    """`options` with `compress` set, its encoders checked (UsageError before any association)."""
+    if compress is not None:
+        options = replace(options, compress=compress)
+    if options.compress is not None:
+        from storescu.run.compressing import check_encoders
+
+        check_encoders(options.compress)
+    return options
+
+
 def request_commitment(
     host: str,
     port: int,
@@ -278,16 +296,17 @@ def send_datasets(
     settings: AssociationSettings | None = None,
     options: SendOptions | None = None,
     on_result: ResultCallback | None = None,
+    *,
+    compress: str | None = None,
 ) -> RunResult:
     """Send in-memory pydicom datasets with C-STORE.
 
     Each dataset is encoded when it is sent, in the transfer syntax the peer
     accepted. Results name the datasets ``<dataset N>`` in input order.
-    See :func:`send_files` for the parameters and the result.
+    See :func:`send_files` for the parameters (`compress` too) and the result.
     """
-    sender = make_sender(
-        host, port, settings or AssociationSettings(), options or SendOptions(), on_result
-    )
+    opts = _compressing(options or SendOptions(), compress)
+    sender = make_sender(host, port, settings or AssociationSettings(), opts, on_result)
     return sender.run(dataset_items(datasets))
 
 

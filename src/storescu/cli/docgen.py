@@ -82,6 +82,8 @@ _ORIGINS: Final[dict[str, str]] = {
             "--commit-timeout",
             "--commit-batch",
             "--priority",
+            "--compress",
+            "--no-verify-compression",
             "--dask",
             "--dask-partition",
             "--dask-associations",
@@ -201,6 +203,10 @@ def sender_options() -> list[OptionDoc]:
             choices = COMPLETION_SHELLS
         elif spec.kind == "priority":
             choices = tuple(PRIORITIES)
+        elif spec.kind == "compress":
+            from storescu.run.compressing import CHOICES
+
+            choices = CHOICES
         elif (
             spec.kind == "int"
             and spec.minimum is not None

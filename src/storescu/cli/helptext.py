@@ -21,10 +21,15 @@ __all__ = ["help_text", "version_text"]
 #: Long names start in this column, as in DCMTK's help; short names fill the gap.
 _LONG_COLUMN: Final = 10
 _NOT_YET: Final = "(not supported yet)"
+#: The longest long name that keeps its description on its own line.
+_MAX_LONG: Final = 22
 
 
 def _render_help() -> str:
-    description_column = _LONG_COLUMN + max(len(r.long) for r in OPTION_TABLE) + 2
+    # A long name past _MAX_LONG gets its description on the next lines
+    # instead of pushing the column (and every line) past 79 characters.
+    longest = min(max(len(r.long) for r in OPTION_TABLE), _MAX_LONG)
+    description_column = _LONG_COLUMN + longest + 2
     lines = [
         "storescu: send DICOM files to a storage SCP (C-STORE SCU)",
         "usage: storescu [options] peer port dcmfile-in...",
@@ -48,6 +53,10 @@ def _render_help() -> str:
             if row.pending_topic and not (subgroup and all_pending):
                 text.append(_NOT_YET)
             head = " " * indent + (row.short or "").ljust(_LONG_COLUMN - indent) + row.long
+            if len(head) >= description_column - 1:
+                lines.append(head)
+                lines += [" " * description_column + t for t in text]
+                continue
             lines.append(head.ljust(description_column) + text[0])
             lines += [" " * description_column + t for t in text[1:]]
     lines += [

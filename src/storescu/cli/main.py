@@ -180,7 +180,13 @@ def _run(options: Options, out: TextIO, err: TextIO) -> int:
         propose_file_classes=options.propose_file_classes,
         parallel=options.parallel,
         priority=options.priority,
+        compress=options.compress,
+        verify_compression=options.verify_compression,
     )
+    if options.compress is not None:  # the encoders are here, or stop before any association
+        from storescu.run.compressing import check_encoders
+
+        check_encoders(options.compress)
     collector = None
     if options.commit:
         from storescu.run.commitment import StoredCollector

@@ -54,6 +54,8 @@ class Options:
     decompress_limit: int | None = None  # MiB
     propose_file_syntaxes: bool = True  # +fs / -fs
     propose_file_classes: bool = True  # +fc / -fc
+    compress: str | None = None  # --compress CODEC (run.compressing)
+    verify_compression: bool = True  # --no-verify-compression: False
     max_pdu: int = DEFAULT_MAX_PDU
     max_send_pdu: int | None = None
     max_ops_invoked: int = 1

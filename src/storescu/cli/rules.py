@@ -45,10 +45,14 @@ def check_syntaxes(occurrences: Sequence[Occurrence], values: dict[str, Any]) ->
                 occ.spec.dest == "propose" and long != "--propose-uncompr"
             ):
                 raise UsageError(f"option -xf not allowed with {occ.spelling}")
+    if "verify_compression" in values and "compress" not in values:
+        raise UsageError("option --no-verify-compression only allowed with --compress")
     if "compression_level" in values and not (
-        values.get("propose") == "deflated" or "config_file" in values
+        values.get("propose") == "deflated"
+        or "config_file" in values
+        or values.get("compress") == "deflate"
     ):
-        raise UsageError("option +cl only allowed with -xd or -xf")
+        raise UsageError("option +cl only allowed with -xd or -xf")  # DCMTK's words
 
 
 def check_scanning(occurrences: Sequence[Occurrence], values: dict[str, Any]) -> None:

@@ -78,6 +78,12 @@ def convert(occ: Occurrence, raw: tuple[str, ...]) -> object:
         if text not in PRIORITIES:
             raise bad_value(occ, text, "expected one of " + ", ".join(PRIORITIES))
         return text
+    if spec.kind == "compress":
+        from storescu.run.compressing import CHOICES
+
+        if text not in CHOICES:
+            raise bad_value(occ, text, "expected one of " + ", ".join(CHOICES))
+        return text
     if spec.kind == "level":
         if text not in LOG_LEVELS:
             raise bad_value(occ, text, "expected one of " + ", ".join(LOG_LEVELS))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, NoReturn, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol, TypeVar
 
 from storescu.kernel.constants import (
     IMPLEMENTATION_CLASS_UID,
@@ -80,9 +80,15 @@ _SEND_BLOCK = 1024 * 1024
 
 
 class DatasetSource(Protocol):
-    """What :meth:`StoreAssociation.send_store` reads the dataset from."""
+    """What :meth:`StoreAssociation.send_store` reads the dataset from.
 
-    length: int
+    ``length`` None: not known until the end (a dataset compressed while it
+    is sent); the source may then say ``exhausted`` once it gave out its
+    last byte, so the last fragment is marked without a further read.
+    """
+
+    @property
+    def length(self) -> int | None: ...
 
     def readinto(self, buf: memoryview) -> int:
         """Fill ``buf`` from the dataset; return the byte count (0 at the end)."""
@@ -441,6 +447,9 @@ class StoreAssociation:
             self.transport.send(buffers, timeout)
             return
         remaining = dataset.length
+        if remaining is None:
+            self._send_unknown_length(context_id, buffers, dataset)
+            return
         if len(self._block) < min(remaining, self._block_size):
             fragments = -(-remaining // self.max_fragment)  # whole PDUs per read
             self._block = bytearray(min(self._block_size, fragments * self.max_fragment))
@@ -473,6 +482,42 @@ class StoreAssociation:
             self.transport.send(buffers, timeout)
             self.dataset_bytes_sent += got  # written, not merely read (issue 14.4)
             buffers = []
+
+    def _send_unknown_length(
+        self, context_id: int, buffers: list[Any], dataset: DatasetSource
+    ) -> None:
+        """The dataset of a message whose length is known only at its end.
+
+        What one read gives goes out at once (a frame encoded is on the wire
+        while the next one is encoded); the last fragment is the one after
+        which the source says it is ``exhausted``, or an empty one when a
+        read gives 0 (PS3.8 E.2: the last fragment of the dataset has bit 1
+        of the message control header set). A failure of the
+        source midway (a frame that failed verification) aborts the
+        association: the message cannot be completed, so the peer cannot
+        have stored it (PS3.7 8.1), and the error goes up unchanged.
+        """
+        conn, timeout = self.connection, self.settings.socket_timeout
+        if len(self._block) < self._block_size:
+            self._block = bytearray(self._block_size)
+        view = memoryview(self._block)
+        while True:
+            if getattr(self.transport, "interrupted", False):
+                raise TransportInterrupted  # as in _send_message
+            try:
+                got = dataset.readinto(view)
+            except Exception:
+                self.abort()
+                raise
+            last = got == 0 or bool(getattr(dataset, "exhausted", False))
+            buffers += conn.send_data(
+                context_id, view[:got], is_command=False, last=last, max_fragment=self.max_fragment
+            )
+            self.transport.send(buffers, timeout)
+            self.dataset_bytes_sent += got
+            buffers = []
+            if last:
+                return
 
     def _wait_response(self, context_id: int, message_id: int) -> dimse.Command:
         timeout = self.settings.dimse_timeout

@@ -150,6 +150,15 @@ class AcceptedContexts:
         self._cache[key] = chosen
         return chosen
 
+    def context_for(self, sop_class_uid: str, transfer_syntax: str) -> AcceptedContext | None:
+        """The first accepted context for the class in exactly `transfer_syntax`, or None.
+
+        ``--compress`` asks for the context of the lossless syntax it means
+        to encode in (:mod:`storescu.run.compressing`).
+        """
+        candidates = self._by_class.get(sop_class_uid, [])
+        return next((c for c in candidates if c.transfer_syntax == transfer_syntax), None)
+
     def syntaxes_for(self, sop_class_uid: str) -> list[str]:
         """The transfer syntaxes accepted for a SOP class, in context order, once each."""
         found = (c.transfer_syntax for c in self._by_class.get(sop_class_uid, []))

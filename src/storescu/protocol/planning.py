@@ -18,6 +18,12 @@ to send on it, in order.
   go out as they are instead of being decompressed or refused. Uncompressed
   and deflated files never add contexts: they convert to what is proposed
   without touching pixel data, and ``-xi`` keeps meaning implicit VR only.
+* ``--compress`` (:mod:`storescu.run.compressing`): a class with an input
+  whose own syntax is not encapsulated (native Pixel Data, or none) also
+  gets the *compress* contexts -- one per lossless syntax the run may
+  produce -- after its base ones, unless a base context already lists that
+  syntax. The uncompressed contexts stay, so a peer that refuses the
+  compressed ones still gets every file.
 * Classes: the built-in list (62), the inputs' classes with ``-R``, or the
   profile's. With ``+fc`` (on by default, as dcmsend; ``-fc`` is DCMTK's
   behaviour) the inputs' classes missing from the built-in list are added
@@ -74,6 +80,9 @@ class ProposalSpec:
     input_syntaxes : bool
         ``+fs``: propose an input's own encapsulated syntax when its class
         has no context with it.
+    compress : tuple of tuple of str
+        ``--compress``: syntax lists (one context each) proposed for a class
+        that has an input in a native (not encapsulated) syntax.
     """
 
     classes: tuple[str, ...] = ()
@@ -81,6 +90,7 @@ class ProposalSpec:
     profile: dict[str, tuple[tuple[str, ...], ...]] | None = None
     input_classes: bool = False
     input_syntaxes: bool = True
+    compress: tuple[tuple[str, ...], ...] = ()
 
     def base_for(self, sop_class: str) -> tuple[tuple[str, ...], ...]:
         """The syntax lists of the class's base contexts."""
@@ -97,9 +107,18 @@ class Batch:
     items: list[int] = field(default_factory=list)
 
 
-def _class_contexts(spec: ProposalSpec, sop_class: str, own: list[str]) -> list[tuple[str, ...]]:
+def _class_contexts(
+    spec: ProposalSpec, sop_class: str, own: list[str], native: bool
+) -> list[tuple[str, ...]]:
     lists = list(spec.base_for(sop_class))
     proposed = {ts for syntaxes in lists for ts in syntaxes}
+    if native:
+        # --compress: each lossless syntax in a context of its own, so the
+        # peer's answer to one does not decide the others (PS3.8 9.3.2.2: an
+        # acceptor picks a single transfer syntax per context).
+        extra = [s for s in spec.compress if not proposed.issuperset(s)]
+        lists += extra
+        proposed.update(ts for syntaxes in extra for ts in syntaxes)
     lists += [(ts,) for ts in own if ts not in proposed]
     return lists
 
@@ -136,6 +155,7 @@ def plan(spec: ProposalSpec, needs: Sequence[Need]) -> list[Batch]:
     in_list = set(proposed_classes)
     # Own syntaxes per class, in order of appearance.
     own: dict[str, list[str]] = {}
+    native: set[str] = set()  # classes with an input in a native syntax (--compress)
     first_seen: dict[str, int] = {}
     for index, need in enumerate(needs):
         if need is None:
@@ -149,10 +169,12 @@ def plan(spec: ProposalSpec, needs: Sequence[Need]) -> list[Batch]:
         if sop_class not in first_seen:
             first_seen[sop_class] = index
             own[sop_class] = []
-        if spec.input_syntaxes and is_encapsulated(ts) and ts not in own[sop_class]:
+        if not is_encapsulated(ts):
+            native.add(sop_class)
+        elif spec.input_syntaxes and ts not in own[sop_class]:
             own[sop_class].append(ts)
 
-    per_class = {c: _class_contexts(spec, c, own.get(c, [])) for c in proposed_classes}
+    per_class = {c: _class_contexts(spec, c, own.get(c, []), c in native) for c in proposed_classes}
     total = sum(len(lists) for lists in per_class.values())
     if total <= MAX_PRESENTATION_CONTEXTS:
         pairs = [(c, syntaxes) for c in proposed_classes for syntaxes in per_class[c]]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,8 @@ from storescu.kernel.errors import (
 )
 from storescu.net.client import AssociationSettings, StoreAssociation
 from storescu.protocol.dimse import PRIORITIES
+from storescu.run.compressing import compressing_for
+from storescu.run.contextlog import TRACE, log_accepted, log_proposal, trace_dataset
 from storescu.run.interrupts import InterruptGuard
 from storescu.run.results import FileResult, Outcome, ResultCallback, RunResult
 
@@ -60,8 +62,6 @@ __all__ = ["TRACE", "FileSender"]
 log = logging.getLogger("storescu")
 
 _MAX_RETRY_DELAY = 30.0
-#: Log level below DEBUG for dataset dumps (DCMTK's "trace", ``-ll trace``).
-TRACE = 5
 
 
 #: Why an input is not sent when the run was halted by another part of it.
@@ -113,6 +113,7 @@ class FileSender:
         self._in_flight: int | None = None
         self._guard = InterruptGuard()
         self._rewriter = _rewriter_for(options)
+        self._compressing = compressing_for(options)  # --compress: run/compressing.py
         self._sends = 0  # numbers each send (a file x --repeat); retries share it
         #: Called with an input's path just before its first request may go out
         #: (from the thread that sends it): a cluster task marks it under way
@@ -145,6 +146,7 @@ class FileSender:
             result.sop_class_uid = item.info.sop_class_uid
             result.sop_instance_uid = item.info.sop_instance_uid
             result.file_transfer_syntax = item.info.transfer_syntax
+            result.compression = item.compression  # --compress: why it went uncompressed
         for key, value in fields.items():
             setattr(result, key, value)
         return result
@@ -174,7 +176,8 @@ class FileSender:
         self._association = self._number_association()
         log.info("Requesting Association")
         if self.options.show_contexts:
-            _log_proposal(contexts)
+            log_proposal(contexts)
+        began = time.perf_counter()
         try:
             self._assoc = StoreAssociation.open(
                 self.host, self.port, contexts, self.settings, self.options.family
@@ -194,9 +197,11 @@ class FileSender:
             return True
         run.fatal = None
         assoc = self._assoc
+        if self._compressing is not None:  # --compress auto: a round trip measured
+            self._compressing.associated(time.perf_counter() - began)
         log.info("Association Accepted (Max Send PDV: %d)", assoc.max_fragment)
         if self.options.show_contexts:
-            _log_accepted(assoc)
+            log_accepted(assoc)
         return None
 
     def _number_association(self) -> int:
@@ -348,10 +353,13 @@ class FileSender:
         if verbose:
             log.info("Sending file: %s", item.path)
         if log.isEnabledFor(TRACE):
-            _trace_dataset(item)
-        context = assoc.accepted.select(
-            info.sop_class_uid, info.transfer_syntax, self.options.propose == "deflated"
-        )
+            trace_dataset(item)
+        if self._compressing is not None:  # --compress: a lossless syntax when accepted
+            packed = self._compressing.open(item, assoc.accepted, self._rewriter, self._sends)
+            if packed is not None:
+                return (*packed, started, verbose)
+        deflate = self.options.propose == "deflated" or self.options.compress == "deflate"
+        context = assoc.accepted.select(info.sop_class_uid, info.transfer_syntax, deflate)
         if context is None:
             return self._no_context(item)
         opened = self._open_encoded(item, assoc, context.transfer_syntax)
@@ -439,10 +447,24 @@ class FileSender:
                 self._priority,
             )
         except StorescuError as exc:
+            if self._compressing is not None and self._compressing.midway(item):
+                self._assoc = None  # aborted by the client: sent again, uncompressed
+                return self._attempt_again(item)
             return self._store_failed(item, assoc, exc, started, base), True
         finally:
             reader.close()
-        return self._judge_response(item, response, started, verbose, base)
+        base["bytes"] = assoc.dataset_bytes_sent  # written (unknown beforehand when streamed)
+        judged = self._judge_response(item, response, started, verbose, base)
+        if self._compressing is not None:  # --compress auto: the link's rate
+            self._compressing.observe(judged[0])
+        return judged
+
+    def _attempt_again(self, item: _Item) -> tuple[FileResult, bool]:
+        """`item`'s compressed message was aborted midway: again, uncompressed, newly associated."""
+        if not self._associate(self._contexts):
+            error = f"association failed (sending it again uncompressed: {item.compression})"
+            return self._result(item, Outcome.NOT_SENT, error=error), False
+        return self._attempt(item)
 
     def _request_fields(
         self,
@@ -468,9 +490,10 @@ class FileSender:
             )
         base: dict[str, object] = {
             "network_transfer_syntax": target,
-            "bytes": reader.length,
+            "bytes": reader.length or 0,
             "association": self._association,
             "message_id": message_id,
+            "source_bytes": info.dataset_length or reader.length or 0,
         }
         if instance != info.sop_instance_uid:
             base["sop_instance_uid"] = instance
@@ -567,48 +590,3 @@ def _rewriter_for(options: SendOptions) -> Rewriter | None:
     from storescu.dataset.rewrite import Rewriter
 
     return Rewriter(options.rewrite)
-
-
-def _log_proposal(contexts: Sequence[PresentationContextRQ]) -> None:
-    """+v: the proposed presentation contexts, one block per context."""
-    log.info("Proposed Presentation Contexts:")
-    for ctx in contexts:
-        log.info("  Context ID:        %d (Proposed)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Proposed Transfer Syntax(es):")
-        for ts in ctx.transfer_syntaxes:
-            log.info("      =%s", transfer_syntax_name(ts))
-
-
-def _log_accepted(assoc: StoreAssociation) -> None:
-    """+v: what the peer accepted, and its implementation."""
-    uid, version = assoc.peer_implementation
-    log.info("Their Implementation Class UID:    %s", uid)
-    log.info("Their Implementation Version Name: %s", version)
-    log.info("Their Max PDU Receive Size:  %d", assoc.peer_max_pdu)
-    log.info("Accepted Presentation Contexts:")
-    for ctx in assoc.accepted.contexts:
-        log.info("  Context ID:        %d (Accepted)", ctx.context_id)
-        log.info("    Abstract Syntax: =%s", sop_class_name(ctx.abstract_syntax))
-        log.info("    Accepted Transfer Syntax: =%s", transfer_syntax_name(ctx.transfer_syntax))
-
-
-def _trace_dataset(item: _Item) -> None:
-    """``-ll trace``: dump the dataset (without pixel data) with tag names.
-
-    Names come from pydicom's dictionary plus the ``DCMDICTPATH`` files.
-    """
-    from storescu.dataset.dictionary import ensure_loaded
-
-    ensure_loaded()
-    try:
-        if item.dataset is not None:
-            dataset: object = item.dataset
-        else:
-            import pydicom
-
-            dataset = pydicom.dcmread(item.path, stop_before_pixels=True, force=True)
-    except Exception as exc:  # a dump is best effort; sending goes on
-        log.log(TRACE, "cannot dump %s: %s", item.path, exc)
-        return
-    log.log(TRACE, "Dataset of %s:\n%s", item.path, dataset)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from storescu.dataset import inspection, readers, sources
+from storescu.dataset import inspection, sources
 from storescu.kernel.errors import SourceError
 
 if TYPE_CHECKING:
@@ -37,7 +37,18 @@ class _Item:
     ``preset`` was not inspected (an interrupted run's rest).
     """
 
-    __slots__ = ("data", "dataset", "error", "info", "path", "preset", "verified")
+    __slots__ = (
+        "compression",
+        "data",
+        "dataset",
+        "error",
+        "failed_midway",
+        "info",
+        "path",
+        "plain",
+        "preset",
+        "verified",
+    )
 
     def __init__(
         self,
@@ -56,6 +67,13 @@ class _Item:
         #: read it (small files): sent from memory, so the file is read once.
         self.data: bytes | None = None
         self.verified = False
+        #: ``--compress``: why its last send went uncompressed (the report's
+        #: ``compression`` column), else None (:mod:`storescu.run.compressing`).
+        self.compression: str | None = None
+        #: ``--compress``: send it uncompressed from now on (a frame failed
+        #: verification midway), and whether that aborted a message not yet judged.
+        self.plain = False
+        self.failed_midway = False
 
     @property
     def sop_class_uid(self) -> str:
@@ -104,8 +122,17 @@ class _BytesSource:
         self._stream.close()
 
 
-#: What :meth:`_Item.open` gives to read the encoded dataset from.
-Reader = readers.DatasetReader | _BytesSource
+class Reader(Protocol):
+    """What a C-STORE's dataset is read from: :meth:`_Item.open`'s readers, or a
+    compressed one (:mod:`storescu.run.compressing`) whose ``length`` is None
+    while it is streamed."""
+
+    @property
+    def length(self) -> int | None: ...
+
+    def readinto(self, buf: memoryview) -> int: ...
+
+    def close(self) -> None: ...
 
 
 def inspect_inputs(paths: Iterable[str], read_mode: str) -> list[_Item]:

@@ -72,6 +72,14 @@ class SendOptions:
         ``--priority``: the C-STORE-RQ's Priority, ``"low"``, ``"medium"``
         (default, DCMTK's only one) or ``"high"`` (PS3.7 9.1.1.1.9); a peer
         may ignore it.
+    compress : str, optional
+        ``--compress``: ``"jpeg-ls"``, ``"j2k"``, ``"htj2k"``, ``"rle"``,
+        ``"deflate"`` or ``"auto"``; inputs with native pixel data are sent
+        in that lossless syntax when the peer accepts it (see
+        :mod:`storescu.run.compressing`). None (default): as they are.
+    verify_compression : bool
+        Decode every encoded frame again and compare it with the stored bytes
+        before it goes out (default); ``--no-verify-compression`` skips that.
     """
 
     propose: str = "uncompr"
@@ -93,3 +101,5 @@ class SendOptions:
     propose_file_classes: bool = True
     parallel: int = 1
     priority: str = "medium"
+    compress: str | None = None
+    verify_compression: bool = True

@@ -18,7 +18,9 @@ store, ``repeat`` (1..N, the n-th consecutive row of that path), ``attempts``
 (``--retry``), ``resent_after_unknown``, ``time`` (UTC, ISO 8601) and
 ``commitment`` (``--commit``: ``committed``, ``failed 0x0112 no such object
 instance``, ``unconfirmed``; empty without ``--commit`` and for rows not
-stored). Empty
+stored), ``source_bytes`` (the input's dataset bytes as read: with
+``--compress`` against ``bytes``, what went on the wire) and ``compression``
+(``--compress``: why the file went uncompressed). Empty
 values are ``null`` in JSON and empty in CSV. Paths that are not valid UTF-8
 survive a round trip (JSON ``\\udcXX`` escapes; raw bytes in CSV).
 """
@@ -58,6 +60,8 @@ COLUMNS: Final = (
     "resent_after_unknown",
     "time",
     "commitment",
+    "source_bytes",
+    "compression",
 )
 
 
@@ -149,6 +153,8 @@ class ReportWriter:
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
             # Filled in after the run by --commit (storescu.run.commitment).
             "commitment": result.commitment,
+            "source_bytes": result.source_bytes,
+            "compression": result.compression,
         }
         return values
 

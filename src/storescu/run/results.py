@@ -75,6 +75,11 @@ class FileResult:
     network_transfer_syntax: str | None = None
     #: Dataset bytes written to the peer (all of them once the request was complete).
     bytes: int = 0
+    #: The input's dataset bytes as read (before any conversion or compression).
+    source_bytes: int = 0
+    #: ``--compress``: why this send went uncompressed (the peer refused the
+    #: syntax, the codec cannot carry it exactly, ``auto`` chose not to...).
+    compression: str | None = None
     association: int | None = None
     message_id: int | None = None
     status: int | None = None

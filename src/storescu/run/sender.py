@@ -35,6 +35,7 @@ from storescu.net.client import AssociationSettings
 from storescu.protocol.negotiation import sop_classes_to_propose, transfer_syntax_lists
 from storescu.protocol.pdu import PresentationContextRQ
 from storescu.protocol.planning import WINDOW, ProposalSpec, covers, plan
+from storescu.run.compressing import compress_contexts
 from storescu.run.filesender import TRACE, _Step
 from storescu.run.items import _Item, dataset_items, inspect_inputs, preset_item
 from storescu.run.options import SendOptions
@@ -215,12 +216,14 @@ class Sender(WindowedSender):
     def _spec(self) -> ProposalSpec:
         """What the run proposes (see :mod:`storescu.protocol.planning`)."""
         opts = self.options
+        compress = compress_contexts(opts.compress)  # --compress: contexts of their own
         if opts.profile is not None:  # -xf: the profile's contexts, as they are
             by_class = opts.profile.by_class()
             return ProposalSpec(
                 classes=tuple(by_class),
                 profile=by_class,
                 input_syntaxes=opts.propose_file_syntaxes,
+                compress=compress,
             )
         preferred, fallback = transfer_syntax_lists(opts.propose)
         if opts.combine:
@@ -232,6 +235,7 @@ class Sender(WindowedSender):
             base=base,
             input_classes=opts.required_only or opts.propose_file_classes,
             input_syntaxes=opts.propose_file_syntaxes,
+            compress=compress,
         )
 
     def _plan(self, window: list[_Item]) -> list[_Batch]:
@@ -255,7 +259,8 @@ class Sender(WindowedSender):
         """
         opts = self.options
         depends = (
-            opts.propose_file_syntaxes
+            opts.compress is not None
+            or opts.propose_file_syntaxes
             or opts.required_only
             or (opts.propose_file_classes and opts.profile is None)
         )

@@ -147,7 +147,15 @@ class WindowedSender(FileSender):
                 self._drain()
                 return _Step.HALT
             return None
-        self._launch(item, assoc, opened, self._sends)
+        if opened[1].length is None and self._under_way:
+            # A streamed (compressed) dataset may have to be aborted midway:
+            # nothing else may be under way then (run/compressing.py).
+            self._drain()
+            if self._assoc is not assoc or self._halting:
+                opened[1].close()
+                return self._start_one(item, repeat)
+        if self._launch(item, assoc, opened, self._sends):
+            return self._start_one(item, repeat)  # aborted midway: again, uncompressed
         if repeat == self.options.repeat - 1 and item.dataset is None:
             item.data = None  # sent: its bytes need not wait for the response
         return None
@@ -159,8 +167,12 @@ class WindowedSender(FileSender):
         opened: tuple[AcceptedContext, Reader, str, float, bool],
         send: int,
         retried: _Pending | None = None,
-    ) -> None:
-        """Send the request of `opened` (from :meth:`_open_for_store`) into the window."""
+    ) -> bool:
+        """Send the request of `opened` (from :meth:`_open_for_store`) into the window.
+
+        True when a compressed message was aborted midway and is not recorded:
+        the caller sends it again, uncompressed (run/compressing.py).
+        """
         context, reader, instance, started, verbose = opened
         assert item.info is not None
         message_id = assoc.next_message_id()
@@ -183,12 +195,21 @@ class WindowedSender(FileSender):
                 context, item.info.sop_class_uid, instance, reader, message_id, self._priority
             )
             pending.complete = True
+            pending.base["bytes"] = assoc.dataset_bytes_sent  # unknown beforehand when streamed
         except StorescuError as exc:
+            compressing = self._compressing
+            if retried is None and compressing is not None and compressing.midway(item):
+                with self._guard:  # not recorded: it is sent again, uncompressed
+                    del self._under_way[message_id]
+                    self._current_rows -= 1
+                self._lost(exc)  # nothing else is under way (see _start_one)
+                return True
             # Only the dataset bytes that went out count (issue 14.4).
             pending.base["bytes"] = assoc.dataset_bytes_sent
             self._lost(exc)
         finally:
             reader.close()
+        return False
 
     def _halt_in_window(self, item: _Item, repeat: int) -> _Step:
         """A response in the window halted the run: finish what is under way, stop."""
@@ -211,6 +232,8 @@ class WindowedSender(FileSender):
             result, retryable = self._judge_response(
                 pending.item, response, pending.started, pending.verbose, pending.base
             )
+            if self._compressing is not None:  # --compress auto: the link's rate
+                self._compressing.observe(result)
             self._settle(message_id, pending, result, retryable)
 
     def _drain(self) -> None:

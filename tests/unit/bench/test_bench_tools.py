@@ -1,17 +1,18 @@
 """The benchmark's pure helpers (bench/): corpus generation, medians and the table,
-the delay line of the proxy, sender variants. No sockets, no processes, and no
-assertion on elapsed time: the delay line runs on a fake clock.
+the link line of the proxy, sender variants. No sockets, no processes, and no
+assertion on elapsed time: the link line runs on a fake clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pydicom import dcmread
 
-from bench import corpus, delayproxy, report
+from bench import corpus, linkproxy, report
 from bench.run import REJECTED, SETS, default_senders, parse_variant
 
 # --- corpus ---------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def test_table_has_a_line_per_row_and_shows_skips() -> None:
     assert '"throughput_vs_dcmtk": 2.0' in payload
 
 
-# --- delay proxy ----------------------------------------------------------------------
+# --- link proxy -----------------------------------------------------------------------
 
 
 class _FakeClock:
@@ -162,9 +163,14 @@ class _FakeWriter:
         self.eof_at = self.clock.now
 
 
-@pytest.mark.parametrize("max_queued", [1, 256])
-def test_delay_line_relays_every_byte_in_order_after_the_delay(max_queued: int) -> None:
-    payload = bytes(range(256)) * 1000  # 256,000 bytes: several chunks
+def _through_link(
+    payload: bytes,
+    delay: float,
+    rate: float = 0.0,
+    max_queued_bytes: int = linkproxy.MAX_QUEUED_BYTES,
+    count: Callable[[int], None] | None = None,
+) -> tuple[int, _FakeWriter, _FakeClock]:
+    """``payload`` through :func:`linkproxy.link_line` on a fake clock."""
 
     async def go() -> tuple[int, _FakeWriter, _FakeClock]:
         clock = _FakeClock()
@@ -172,36 +178,62 @@ def test_delay_line_relays_every_byte_in_order_after_the_delay(max_queued: int) 
         reader.feed_data(payload)
         reader.feed_eof()
         writer = _FakeWriter(clock)
-        sent = await delayproxy.delay_line(
-            reader, writer, 0.01,  # type: ignore[arg-type]
-            clock=clock, sleep=clock.sleep, max_queued=max_queued,
+        sent = await linkproxy.link_line(
+            reader,
+            writer,  # type: ignore[arg-type]
+            delay,
+            rate,
+            clock=clock,
+            sleep=clock.sleep,
+            max_queued_bytes=max_queued_bytes,
+            count=count,
         )
         return sent, writer, clock
 
-    sent, writer, clock = asyncio.run(go())
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("max_queued_bytes", [1, 16 * 1024 * 1024])
+def test_link_line_relays_every_byte_in_order_after_the_delay(max_queued_bytes: int) -> None:
+    payload = bytes(range(256)) * 1000  # 256,000 bytes: several chunks
+    sent, writer, clock = _through_link(payload, 0.01, max_queued_bytes=max_queued_bytes)
     assert sent == len(payload)
     assert b"".join(c for _, c in writer.chunks) == payload
-    assert all(len(c) <= delayproxy.CHUNK for _, c in writer.chunks)
+    assert all(len(c) <= linkproxy.CHUNK for _, c in writer.chunks)
     # Read at fake time 0, so nothing is written before 10 ms of fake time.
     assert clock.sleeps and clock.sleeps[0] == pytest.approx(0.01)
     assert all(at >= 0.01 for at, _ in writer.chunks)
     assert writer.eof_at is not None and writer.eof_at >= 0.01
 
 
-def test_delay_line_with_zero_delay_never_sleeps() -> None:
-    async def go() -> tuple[_FakeWriter, _FakeClock]:
-        clock = _FakeClock()
-        reader = asyncio.StreamReader()
-        reader.feed_data(b"abc")
-        reader.feed_eof()
-        writer = _FakeWriter(clock)
-        await delayproxy.delay_line(reader, writer, 0.0, clock=clock,  # type: ignore[arg-type]
-                                    sleep=clock.sleep)
-        return writer, clock
-
-    writer, clock = asyncio.run(go())
+def test_link_line_with_zero_delay_never_sleeps() -> None:
+    _, writer, clock = _through_link(b"abc", 0.0)
     assert [c for _, c in writer.chunks] == [b"abc"]
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize("max_queued_bytes", [1, 64 * 1024, 16 * 1024 * 1024])
+def test_link_line_caps_the_rate_then_adds_the_delay(max_queued_bytes: int) -> None:
+    payload = bytes(1_000_000)
+    rate = 1e6  # bytes per second
+    counted: list[int] = []
+    sent, writer, _ = _through_link(payload, 0.025, rate, max_queued_bytes, counted.append)
+    assert sent == sum(counted) == len(payload)
+    size = linkproxy.chunk_size(rate)
+    assert all(len(c) <= size for _, c in writer.chunks)
+    # Each chunk arrives when the link has carried it (bytes so far / rate) plus the delay.
+    carried = 0
+    for at, chunk in writer.chunks:
+        carried += len(chunk)
+        assert at == pytest.approx(carried / rate + 0.025)
+    assert writer.eof_at == pytest.approx(1.0 + 0.025)
+
+
+def test_chunk_size_follows_the_rate() -> None:
+    assert linkproxy.chunk_size(0) == linkproxy.CHUNK
+    assert linkproxy.chunk_size(1.25e6) == 5000  # 4 ms of 10 Mbit/s
+    assert linkproxy.chunk_size(100) == 1460
+    assert linkproxy.chunk_size(1e12) == linkproxy.CHUNK
 
 
 # --- runner ---------------------------------------------------------------------------

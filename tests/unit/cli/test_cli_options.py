@@ -112,6 +112,9 @@ OUR_OWN_ARITY: dict[str, int] = {
     "--probe": 0,
     "--check-hostname": 0,
     "--priority": 1,
+    # lossless compression while sending (issue 18)
+    "--compress": 1,
+    "--no-verify-compression": 0,
     # dataset rewriting (dcm4che's -s and --uid-suffix; DCMTK storescu has no -s)
     "--set": 1,
     "--uid-suffix": 1,
@@ -252,6 +255,9 @@ SUPPORTED_CASES: dict[str, tuple[list[str], dict[str, object]]] = {
     "--decompress-never": ([], {"decompress": "never"}),
     "--decompress-limit": (["64"], {"decompress_limit": 64}),
     "--priority": (["high"], {"priority": "high"}),
+    "--compress": (["jpeg-ls"], {"compress": "jpeg-ls"}),
+    "--no-verify-compression": (["--compress", "rle"], {"verify_compression": False,
+                                                        "compress": "rle"}),
     "--timeout": (["5"], {"connect_timeout": 5.0}),
     "--socket-timeout": (["7"], {"socket_timeout": 7.0}),
     "--acse-timeout": (["9"], {"acse_timeout": 9.0}),
@@ -947,3 +953,18 @@ def test_dask_defaults_and_tls_off_is_fine() -> None:
         1000,
         None,
     )
+
+
+def test_compress_values_and_rules() -> None:
+    for codec in ("jpeg-ls", "j2k", "htj2k", "rle", "deflate", "auto"):
+        assert parse("--compress", codec).compress == codec
+    assert parse().compress is None and parse().verify_compression
+    assert usage_error("--compress", "jpeg", *BASE) == (
+        "invalid value for option --compress: jpeg "
+        "(expected one of jpeg-ls, j2k, htj2k, rle, deflate, auto)"
+    )
+    assert usage_error("--no-verify-compression", *BASE) == (
+        "option --no-verify-compression only allowed with --compress"
+    )
+    # +cl sets the deflate level of --compress deflate too.
+    assert parse("--compress", "deflate", "+cl", "9").compression_level == 9

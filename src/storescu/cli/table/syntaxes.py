@@ -3,9 +3,10 @@
 DCMTK's ``-x?`` family, ``-xf`` (an association negotiation profile of a DCMTK
 config file), ``-R`` and ``+C``; then our own proposal from the input files
 (``+fs``, ``+fc``), decompression as dcmsend's (``+dls``, ``+dly``, ``-dn``),
-and DCMTK's ``+u``/``-u`` and ``+cl``. :mod:`storescu.cli.syntaxopts` turns
-the parsed values into library objects; :mod:`storescu.cli.rules` checks
-DCMTK's restrictions between them.
+DCMTK's ``+u``/``-u`` and ``+cl``, and lossless compression while sending
+(``--compress``, ``--no-verify-compression``; :mod:`storescu.run.compressing`).
+:mod:`storescu.cli.syntaxopts` turns the parsed values into library objects;
+:mod:`storescu.cli.rules` checks DCMTK's restrictions between them.
 """
 
 from __future__ import annotations
@@ -141,6 +142,33 @@ ROWS: Final[tuple[OptionSpec, ...]] = (
             kind="int",
             minimum=1,
             maximum=1024 * 1024,
+        ),
+    ),
+    *in_group(
+        NETWORK_GROUP,
+        "lossless compression while sending (off by default)",
+        _O(
+            None,
+            "--compress",
+            "send native images in this lossless syntax\n"
+            "when the peer accepts it (proposed in\n"
+            "contexts of their own; uncompressed\n"
+            "contexts stay); files it cannot carry\n"
+            "exactly go uncompressed (see -v); auto:\n"
+            "a codec only when the file arrives sooner",
+            "compress",
+            args=("CODEC",),
+            arg_help="CODEC: jpeg-ls|j2k|htj2k|rle|deflate|auto",
+            kind="compress",
+        ),
+        _O(
+            None,
+            "--no-verify-compression",
+            "do not decode each encoded frame to compare\n"
+            "it with the stored bytes (faster; a codec\n"
+            "bug would then change pixel values)",
+            "verify_compression",
+            False,
         ),
     ),
     *in_group(

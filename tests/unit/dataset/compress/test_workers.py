@@ -1,0 +1,66 @@
+"""Threads for codecs that release the GIL, worker processes for those that hold it."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+import pytest
+
+from storescu.dataset.compress import PIXEL_CODECS, NotCompressed, available_codecs
+from storescu.dataset.compress import codecs as codecs_module
+from storescu.dataset.compress import stream as stream_module
+from tests.unit.dataset.compress.helpers import compress, corrupt_decode, sample
+
+
+@pytest.fixture(autouse=True)
+def _codecs_here() -> None:
+    if set(available_codecs()) != set(PIXEL_CODECS):
+        pytest.skip("the codecs extra is not installed")
+
+
+def test_gil_holders_go_to_processes_and_the_others_to_threads() -> None:
+    held = {name for name, codec in codecs_module.CODECS.items() if not codec.releases_gil}
+    assert held == {"jpeg-ls", "rle"}  # measured: see the stream module's docstring
+    data, _ = compress(sample("CT_small.dcm"), "rle")
+    assert data
+    assert stream_module._process_pool is not None  # started for it, kept for the run
+
+
+def test_a_mismatch_in_a_worker_process_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decoder runs in the worker: its FrameRefused comes back as NotCompressed."""
+    real = codecs_module.CODECS["rle"]
+    monkeypatch.setitem(
+        codecs_module.CODECS, "rle", dataclasses.replace(real, decode=corrupt_decode)
+    )
+    with pytest.raises(NotCompressed, match="frame 1: verification: 1 samples differ"):
+        compress(sample("MR_small.dcm"), "rle")
+
+
+class _NoProcesses:
+    """A pool that cannot start processes (as in a daemonic process)."""
+
+    def submit(self, *args: Any) -> Future[Any]:
+        raise RuntimeError("cannot start processes here")
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_threads_when_processes_cannot_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_module, "_shared_processes", lambda: _NoProcesses())
+    data, reader = compress(sample("MR_small.dcm"), "jpeg-ls")
+    assert reader.pixel_bytes_in == 64 * 64 * 2 and data
+
+
+def test_frames_from_memory_travel_alone() -> None:
+    """A worker process gets one frame's bytes, not the object's."""
+    from storescu.dataset.compress.pixels import FrameSource, PixelLayout
+
+    layout = PixelLayout(2, 2, 1, 3, 8, 8, 7, False, "MONOCHROME2", 0)
+    source = FrameSource(layout, 0, data=bytes(range(12)))
+    one = source.for_frame(2)
+    assert one.data == bytes(range(8, 12)) and one.raw(2) == source.raw(2)
+    assert np.frombuffer(one.raw(2), "u1").tolist() == [8, 9, 10, 11]
