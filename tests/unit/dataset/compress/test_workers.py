@@ -64,3 +64,21 @@ def test_frames_from_memory_travel_alone() -> None:
     one = source.for_frame(2)
     assert one.data == bytes(range(8, 12)) and one.raw(2) == source.raw(2)
     assert np.frombuffer(one.raw(2), "u1").tolist() == [8, 9, 10, 11]
+
+
+def test_no_processes_for_an_unguarded_main_script(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Worker processes would import such a script again and run it: threads instead."""
+    import sys
+    import types
+
+    script = tmp_path / "send.py"
+    script.write_text("import storescu\nstoresc.api.send_files([...])\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert not stream_module._main_reimport_is_safe()
+    script.write_text('if __name__ == "__main__":\n    pass\n')
+    assert stream_module._main_reimport_is_safe()
