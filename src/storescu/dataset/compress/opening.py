@@ -150,6 +150,12 @@ def _frame_source(ds: Dataset, layout: PixelLayout, path: str | None) -> FrameSo
         raise NotCompressed("pixel data already encapsulated")
     if length < layout.total_bytes:
         raise NotCompressed(f"pixel data has {length} bytes, the frames need {layout.total_bytes}")
+    # PS3.5 8.1.1 / 7.1: one pad byte makes an odd length even; bytes beyond
+    # that belong to no frame and would be lost by encoding the frames.
+    if length > layout.total_bytes + layout.total_bytes % 2:
+        raise NotCompressed(
+            f"pixel data has {length} bytes, more than its frames' {layout.total_bytes}"
+        )
     swap = 0
     if not little:
         # PS3.5 7.3 and A.3: OW values are 16-bit words, byte-swapped in big

@@ -267,6 +267,7 @@ class CompressedReader(DatasetReader):
         self._queue: FrameQueue | None = None
         self._frames_left = 0
         self._closers: list[DatasetReader] = []
+        self._closed = False
         self._extend(self._segments, segments)
 
     def _extend(
@@ -301,6 +302,8 @@ class CompressedReader(DatasetReader):
 
     def readinto(self, buf: memoryview | bytearray) -> int:
         """Fill `buf` with the next bytes; VerificationFailed when a later frame cannot go."""
+        if self._closed:
+            return 0
         view = buf if isinstance(buf, memoryview) else memoryview(buf)
         filled = 0
         while filled < len(view):
@@ -335,7 +338,8 @@ class CompressedReader(DatasetReader):
         return _Bytes(frame.item)
 
     def close(self) -> None:
-        """Stop the workers and close the file; idempotent."""
+        """Stop the workers and close the file; idempotent. Later reads give 0 bytes."""
+        self._closed = True
         if self._queue is not None:
             self._queue.close()
         for reader in self._closers:
