@@ -10,6 +10,7 @@ for HTJ2K (encoded by OpenJPH).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -178,10 +179,22 @@ def expected_refusal(path: str, codec: str) -> str | None:
     return None
 
 
+#: Where scripts/test.sh unpacks the pydicom-data wheel (not installed: see there).
+PYDICOM_DATA_DIR = Path(__file__).resolve().parents[4] / "build/pydicom-data/data_store/data"
+
+
 def pydicom_data(name: str) -> str | None:
-    """A file of the pydicom-data package (real images, installed from PyPI), or None."""
+    """A real image of the pydicom-data wheel (CR, MR, CT, NM, US...), or None when absent.
+
+    Looked up in ``$STORESCU_PYDICOM_DATA`` (set by scripts/test.sh), then in
+    build/pydicom-data, then through pydicom when the package is installed;
+    never downloaded here.
+    """
+    for folder in (os.environ.get("STORESCU_PYDICOM_DATA"), PYDICOM_DATA_DIR):
+        if folder and (Path(folder) / name).is_file():
+            return str(Path(folder) / name)
     try:
-        path = get_testdata_file(name, download=False)  # never the network
+        path = get_testdata_file(name, download=False)
     except Exception:  # no external data source installed
         return None
     return None if path is None else str(path)

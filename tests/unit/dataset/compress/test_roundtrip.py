@@ -37,7 +37,7 @@ REAL = {
     "examples_overlay.dcm": "MR 12-bit unsigned",
     "image_dfl.dcm": "OT 8-bit, deflated source",
 }
-#: Real images of the pydicom-data package (the test extra installs it).
+#: Real images of the pydicom-data wheel (scripts/test.sh unpacks it under build/).
 PYDICOM_DATA = {
     "RG1_UNCR.dcm": "CR 15-bit, MONOCHROME1, 1955x1841",
     "RG3_UNCR.dcm": "CR 10-bit",
@@ -64,7 +64,7 @@ def _path(name: str, derived: dict[str, str]) -> str:
     if name in PYDICOM_DATA:
         path = pydicom_data(name)
         if path is None:
-            pytest.skip("pydicom-data is not installed")
+            pytest.skip("pydicom-data images absent: scripts/test.sh fetches them")
         return path
     return sample(name)
 
