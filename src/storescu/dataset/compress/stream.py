@@ -38,6 +38,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -67,7 +68,7 @@ def _workers() -> int:
 def _main_reimport_is_safe() -> bool:
     """Whether worker processes may import the main script again.
 
-    forkserver and spawn children import the parent's main module as
+    spawned children import the parent's main module as
     ``__mp_main__`` (``python -m pkg.__main__`` excepted); a script without an
     ``if __name__ == "__main__"`` guard would run again in each of them. The
     ``storescu`` command and ``python -m storescu`` are safe; a user's script
@@ -93,13 +94,27 @@ def _shared_processes() -> ProcessPoolExecutor | None:
         if _process_pool is None:
             if multiprocessing.current_process().daemon or not _main_reimport_is_safe():
                 return None  # daemonic processes may not have children
-            methods = multiprocessing.get_all_start_methods()
-            # forkserver: no fork of this (threaded) process; spawn elsewhere.
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
+            # spawn: no fork of this (threaded) process, and the workers are its
+            # own children (a forkserver outlived a killed sender, with a worker).
+            _process_pool = ProcessPoolExecutor(
+                max_workers=_workers(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
             )
-            _process_pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
         return _process_pool
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit when the sender is gone (killed: no one would shut the pool down)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="storescu-watch-parent", daemon=True).start()
 
 
 def _drop_processes(broken: Executor) -> None:
