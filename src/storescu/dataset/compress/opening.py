@@ -109,7 +109,10 @@ def open_compressed(
     reason = codec.check(layout)
     if reason:
         raise NotCompressed(f"{codec.name}: {reason}")
-    source = _frame_source(ds, layout, path or _filename(ds))
+    # A dataset from read_deferred (a rewritten one) keeps its large values in
+    # its file: they stream from there, as those of the file itself do.
+    path = path or _filename(ds)
+    source = _frame_source(ds, layout, path)
     head, tail = _split(ds, codec, layout)
     head_parts = _encode(head, own_ts, path)
     tail_parts = _encode(tail, own_ts, path)

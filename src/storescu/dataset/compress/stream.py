@@ -2,16 +2,14 @@
 
 Threads or processes, by codec, as measured on this machine (2 cores; a
 512x512 16-bit CT frame; a worker encodes in a loop while the main thread
-sleeps 0.5 ms at a time and notes how late it wakes):
+sleeps 0.5 ms at a time and notes how late it wakes, median):
 
-========  ==========  ==============================  ===========
-codec     one call    main thread wakes late (median)  GIL
-========  ==========  ==============================  ===========
-jpeg-ls   15 ms enc   14 ms (decode: 9 ms of 10 ms)   held
-j2k       92 ms enc   0.07 ms                          released
-htj2k     7.7 ms enc  0.09 ms                          released
-rle       14 ms enc   13 ms (decode: 1.8 ms of 2.8)    held
-========  ==========  ==============================  ===========
+* jpeg-ls (pyjpegls): a call takes 15 ms; the main thread wakes 14 ms late
+  (decoding: 9 ms late for a 10 ms call): the GIL is held.
+* j2k (imagecodecs, OpenJPEG): 92 ms a call; 0.07 ms late: released.
+* htj2k (imagecodecs, OpenJPH): 7.7 ms a call; 0.09 ms late: released.
+* rle (pylibjpeg-rle): 14 ms a call; 13 ms late (decoding: 1.8 ms late for
+  2.8 ms): held.
 
 pyjpegls (CharLS) and pylibjpeg-rle hold the GIL for a whole call, so two
 threads of them run no faster than one (measured 0.8-1.1x) and stall the
