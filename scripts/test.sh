@@ -72,6 +72,27 @@ log "installing the project and its test, docs and dask dependencies into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
     --no-build-isolation -e .
 
+# --- real test images ----------------------------------------------------------------
+# The compression round trips (tests/unit/dataset/compress) use real images of the
+# pydicom-data wheel (CR, MR, CT, NM, US, palette, multi-frame, big endian; 34 MB),
+# unpacked under build/ and not installed: installed, pydicom would add its files to
+# get_testdata_files() and so to every test that walks pydicom's own test files.
+pydicom_data=build/pydicom-data
+if [ ! -d "$pydicom_data/data_store/data" ]; then
+    log "fetching the pydicom-data 1.0.0 wheel (real test images) into $pydicom_data"
+    rm -rf "$pydicom_data.tmp" && mkdir -p "$pydicom_data.tmp"
+    if .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps \
+        'pydicom-data==1.0.0' -d "$pydicom_data.tmp" \
+        && .venv/bin/python -m zipfile -e "$pydicom_data.tmp"/pydicom_data-1.0.0-*.whl \
+            "$pydicom_data.tmp" \
+        && rm -f "$pydicom_data.tmp"/*.whl && mv "$pydicom_data.tmp" "$pydicom_data"; then
+        echo "-- pydicom-data: ok"
+    else
+        echo "-- pydicom-data: not fetched; the round trips of its images are skipped" >&2
+    fi
+fi
+export STORESCU_PYDICOM_DATA=$PWD/$pydicom_data/data_store/data
+
 # --- checks -------------------------------------------------------------------------
 failed=()
 run() {

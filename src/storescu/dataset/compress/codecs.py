@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -194,20 +195,28 @@ def _j2k_decode(data: bytes, layout: PixelLayout) -> np.ndarray[Any, Any]:
     return _as_words(imagecodecs.jpeg2k_decode(data, planar=False), layout)
 
 
+#: imagecodecs' OpenJPH wrapper is not safe across threads: two frames decoded at
+#: once failed with "ojph error" raised inside its codestream callback (and
+#: swallowed there, leaving a wrong image; seen 1 run in ~5 of the unit tests).
+#: One HTJ2K call at a time; it is the fastest codec here even so.
+_HTJ2K_LOCK = threading.Lock()
+
+
 def _htj2k_encode(words: np.ndarray[Any, Any], layout: PixelLayout) -> bytes:
     imagecodecs = _lib("imagecodecs")
-
     arr = _signed_values(words, layout)
     if layout.samples == 1:
         arr = arr.reshape(layout.rows, layout.columns)
     # reversible: the 5-3 wavelet (lossless); rgb=False: no colour transform.
-    return bytes(imagecodecs.htj2k_encode(arr, reversible=True, rgb=False))
+    with _HTJ2K_LOCK:
+        return bytes(imagecodecs.htj2k_encode(arr, reversible=True, rgb=False))
 
 
 def _htj2k_decode(data: bytes, layout: PixelLayout) -> np.ndarray[Any, Any]:
     imagecodecs = _lib("imagecodecs")
-
-    return _as_words(imagecodecs.htj2k_decode(data, planar=False), layout)
+    with _HTJ2K_LOCK:
+        decoded = imagecodecs.htj2k_decode(data, planar=False)
+    return _as_words(decoded, layout)
 
 
 # -------------------------------------------------------------------------- RLE

@@ -109,7 +109,10 @@ def open_compressed(
     reason = codec.check(layout)
     if reason:
         raise NotCompressed(f"{codec.name}: {reason}")
-    source = _frame_source(ds, layout, path or _filename(ds))
+    # A dataset from read_deferred (a rewritten one) keeps its large values in
+    # its file: they stream from there, as those of the file itself do.
+    path = path or _filename(ds)
+    source = _frame_source(ds, layout, path)
     head, tail = _split(ds, codec, layout)
     head_parts = _encode(head, own_ts, path)
     tail_parts = _encode(tail, own_ts, path)
@@ -150,6 +153,12 @@ def _frame_source(ds: Dataset, layout: PixelLayout, path: str | None) -> FrameSo
         raise NotCompressed("pixel data already encapsulated")
     if length < layout.total_bytes:
         raise NotCompressed(f"pixel data has {length} bytes, the frames need {layout.total_bytes}")
+    # PS3.5 8.1.1 / 7.1: one pad byte makes an odd length even; bytes beyond
+    # that belong to no frame and would be lost by encoding the frames.
+    if length > layout.total_bytes + layout.total_bytes % 2:
+        raise NotCompressed(
+            f"pixel data has {length} bytes, more than its frames' {layout.total_bytes}"
+        )
     swap = 0
     if not little:
         # PS3.5 7.3 and A.3: OW values are 16-bit words, byte-swapped in big

@@ -2,24 +2,27 @@
 
 Threads or processes, by codec, as measured on this machine (2 cores; a
 512x512 16-bit CT frame; a worker encodes in a loop while the main thread
-sleeps 0.5 ms at a time and notes how late it wakes):
+sleeps 0.5 ms at a time and notes how late it wakes, median):
 
-========  ==========  ==============================  ===========
-codec     one call    main thread wakes late (median)  GIL
-========  ==========  ==============================  ===========
-jpeg-ls   15 ms enc   14 ms (decode: 9 ms of 10 ms)   held
-j2k       92 ms enc   0.07 ms                          released
-htj2k     7.7 ms enc  0.09 ms                          released
-rle       14 ms enc   13 ms (decode: 1.8 ms of 2.8)    held
-========  ==========  ==============================  ===========
+* jpeg-ls (pyjpegls): a call takes 15 ms; the main thread wakes 14 ms late
+  (decoding: 9 ms late for a 10 ms call): the GIL is held.
+* j2k (imagecodecs, OpenJPEG): 92 ms a call; 0.07 ms late: released.
+* htj2k (imagecodecs, OpenJPH): 7.7 ms a call; 0.09 ms late: released.
+* rle (pylibjpeg-rle): 14 ms a call; 13 ms late (decoding: 1.8 ms late for
+  2.8 ms): held.
 
 pyjpegls (CharLS) and pylibjpeg-rle hold the GIL for a whole call, so two
 threads of them run no faster than one (measured 0.8-1.1x) and stall the
-sending thread for a call's length; their frames go to a pool of worker
-processes, shared by every reader of the run and started on first use.
-imagecodecs (OpenJPEG, OpenJPH) releases it: threads, with no pickling. Where
-processes cannot be started (a daemonic process, e.g. a Dask worker) threads
-are used.
+sending thread for a call's length: while a 64-frame CT is encoded on
+threads the sending thread wakes 9 ms late (median; p90 23 ms), on worker
+processes 0.07 ms. Their frames go to a pool of worker processes, shared by
+every reader of the run and started on first use (the throughput on this
+loaded 2-core machine was the same either way: JPEG-LS 17-22 MB/s, RLE
+27-33 MB/s, encode + verify).
+imagecodecs (OpenJPEG, OpenJPH) releases it: threads, with no pickling
+(HTJ2K calls one at a time: see the codecs module). Where
+processes cannot be started (a daemonic process, e.g. a Dask worker, or a
+main script that would run again in them) threads are used.
 
 The queue is bounded: at most :data:`AHEAD` frames are encoded or waiting
 while the socket takes earlier ones, so memory is a few frames, whatever
@@ -31,7 +34,9 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import sys
 import threading
+import time
 from collections import deque
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -58,20 +63,56 @@ def _workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+def _main_reimport_is_safe() -> bool:
+    """Whether worker processes may import the main script again.
+
+    spawned children import the parent's main module as
+    ``__mp_main__`` (``python -m pkg.__main__`` excepted); a script without an
+    ``if __name__ == "__main__"`` guard would run again in each of them. The
+    ``storescu`` command and ``python -m storescu`` are safe; a user's script
+    calling the API without the guard gets threads instead.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec_name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if path is None or spec_name == "__main__" or spec_name.endswith(".__main__"):
+        return True
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fp:
+            text = fp.read(1 << 20)
+    except OSError:
+        return False
+    return "__main__" in text
+
+
 def _shared_processes() -> ProcessPoolExecutor | None:
     """The run's worker processes (created once); None where none can be started."""
     global _process_pool
     with _pool_lock:
         if _process_pool is None:
-            if multiprocessing.current_process().daemon:
+            if multiprocessing.current_process().daemon or not _main_reimport_is_safe():
                 return None  # daemonic processes may not have children
-            methods = multiprocessing.get_all_start_methods()
-            # forkserver: no fork of this (threaded) process; spawn elsewhere.
-            context = multiprocessing.get_context(
-                "forkserver" if "forkserver" in methods else "spawn"
+            # spawn: no fork of this (threaded) process, and the workers are its
+            # own children (a forkserver outlived a killed sender, with a worker).
+            _process_pool = ProcessPoolExecutor(
+                max_workers=_workers(),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
             )
-            _process_pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=context)
         return _process_pool
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker: exit when the sender is gone (killed: no one would shut the pool down)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="storescu-watch-parent", daemon=True).start()
 
 
 def _drop_processes(broken: Executor) -> None:
@@ -239,6 +280,7 @@ class CompressedReader(DatasetReader):
         self._queue: FrameQueue | None = None
         self._frames_left = 0
         self._closers: list[DatasetReader] = []
+        self._closed = False
         self._extend(self._segments, segments)
 
     def _extend(
@@ -273,6 +315,8 @@ class CompressedReader(DatasetReader):
 
     def readinto(self, buf: memoryview | bytearray) -> int:
         """Fill `buf` with the next bytes; VerificationFailed when a later frame cannot go."""
+        if self._closed:
+            return 0
         view = buf if isinstance(buf, memoryview) else memoryview(buf)
         filled = 0
         while filled < len(view):
@@ -307,7 +351,8 @@ class CompressedReader(DatasetReader):
         return _Bytes(frame.item)
 
     def close(self) -> None:
-        """Stop the workers and close the file; idempotent."""
+        """Stop the workers and close the file; idempotent. Later reads give 0 bytes."""
+        self._closed = True
         if self._queue is not None:
             self._queue.close()
         for reader in self._closers:

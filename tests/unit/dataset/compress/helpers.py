@@ -10,6 +10,7 @@ for HTJ2K (encoded by OpenJPH).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -115,10 +116,28 @@ def independent_words(codec: str, encoded: Path, tmp: Path) -> np.ndarray[Any, A
     return np.stack(decoded)
 
 
+_WORD: dict[str, str] = {"OW": "u2", "OF": "u4", "OL": "u4", "OD": "u8", "OV": "u8"}
+
+
 def other_attributes(path: str | Path) -> dict[Any, Any]:
-    """Every element but Pixel Data, as values, keyed by tag."""
+    """Every element but Pixel Data, as values, keyed by tag.
+
+    pydicom gives OW/OF/OL/OD/OV values as the file's raw bytes: those of a
+    big endian file are turned little endian here, so values compare.
+    """
     ds = pydicom.dcmread(path)
-    return {elem.tag: elem.value for elem in ds if elem.tag != 0x7FE00010}
+    big = ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.2"
+    out = {}
+    for elem in ds:
+        if elem.tag == 0x7FE00010:
+            continue
+        value = elem.value
+        if big and elem.VR in _WORD and isinstance(value, bytes):
+            value = (
+                np.frombuffer(value, ">" + _WORD[elem.VR]).astype("<" + _WORD[elem.VR]).tobytes()
+            )
+        out[elem.tag] = value
+    return out
 
 
 def have(tool: str) -> bool:
@@ -132,3 +151,50 @@ def corrupt_decode(data: bytes, layout: Any) -> Any:
     words = np.array(CODECS["rle"].decode(data, layout))
     words.flat[3] ^= 1
     return words
+
+
+def expected_refusal(path: str, codec: str) -> str | None:
+    """What open_compressed must refuse `path` with in `codec` (None: it must encode it).
+
+    Worked out from the source independently of the package: Bits Allocated
+    32 outside RLE; stored words a stream of Bits Stored bits cannot hold;
+    JPEG-LS with negative values narrower than Bits Allocated.
+    """
+    ds = pydicom.dcmread(path)
+    allocated, stored = ds.BitsAllocated, ds.BitsStored
+    if codec == "rle":
+        return None
+    if allocated > 16:
+        return "Bits Allocated 32"
+    words = source_words(path).astype(np.int64)
+    if stored < allocated:
+        if ds.PixelRepresentation == 0 and (words >> stored).any():
+            return "above Bits Stored"
+        if ds.PixelRepresentation == 1:
+            signed = np.where(words >= 1 << (allocated - 1), words - (1 << allocated), words)
+            if (signed < -(1 << (stored - 1))).any() or (signed >= 1 << (stored - 1)).any():
+                return "not sign-extended"
+            if codec == "jpeg-ls" and (signed < 0).any():
+                return "JPEG-LS has no sign"
+    return None
+
+
+#: Where scripts/test.sh unpacks the pydicom-data wheel (not installed: see there).
+PYDICOM_DATA_DIR = Path(__file__).resolve().parents[4] / "build/pydicom-data/data_store/data"
+
+
+def pydicom_data(name: str) -> str | None:
+    """A real image of the pydicom-data wheel (CR, MR, CT, NM, US...), or None when absent.
+
+    Looked up in ``$STORESCU_PYDICOM_DATA`` (set by scripts/test.sh), then in
+    build/pydicom-data, then through pydicom when the package is installed;
+    never downloaded here.
+    """
+    for folder in (os.environ.get("STORESCU_PYDICOM_DATA"), PYDICOM_DATA_DIR):
+        if folder and (Path(folder) / name).is_file():
+            return str(Path(folder) / name)
+    try:
+        path = get_testdata_file(name, download=False)
+    except Exception:  # no external data source installed
+        return None
+    return None if path is None else str(path)

@@ -25,7 +25,7 @@ from storescu.dataset.compress import (
 )
 from storescu.dataset.compress import codecs as codecs_module
 from storescu.dataset.inspection import inspect_file
-from tests.unit.dataset.compress.helpers import as_file, compress, sample
+from tests.unit.dataset.compress.helpers import as_file, compress, pydicom_data, sample
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +146,30 @@ def test_signed_values_survive_j2k(derived: dict[str, str], tmp_path: Path) -> N
     assert frame[siz + 40] == 0x80 | 11  # signed, 12 bits
     words = np.frombuffer(pydicom.dcmread(path).PixelData, "<u2")
     assert (words >= 0xF800).any()  # sign-extended negative words were there to keep
+
+
+def test_a_dataset_read_by_read_deferred_reads_its_frames_from_the_file(tmp_path: Path) -> None:
+    """A rewritten dataset whose Pixel Data stayed in the file (transcode.read_deferred)."""
+    from pydicom.dataelem import RawDataElement
+
+    from storescu.dataset.transcode import read_deferred
+
+    path = pydicom_data("MR2_UNCR.dcm") or sample("examples_overlay.dcm")  # above DEFER_SIZE
+    info = inspect_file(path)
+    ds, info = read_deferred(info)
+    item = ds.get_item(0x7FE00010, keep_deferred=True)
+    assert isinstance(item, RawDataElement) and item.value is None  # left in the file
+    ds.PatientID = "REWRITTEN"
+    with open_compressed(info, ds, CODEC_SYNTAXES["rle"]) as reader:
+        data = reader.read()
+    out = pydicom.dcmread(as_file(path, data, "rle", tmp_path / "out.dcm"))
+    assert out.PatientID == "REWRITTEN"
+    assert np.array_equal(out.pixel_array, pydicom.dcmread(path).pixel_array)
+
+
+def test_reading_after_close_gives_nothing() -> None:
+    info = inspect_file(sample("CT_small.dcm"))
+    reader = open_compressed(info, None, CODEC_SYNTAXES["rle"])
+    assert reader.readinto(bytearray(10)) == 10
+    reader.close()
+    assert reader.readinto(bytearray(10)) == 0

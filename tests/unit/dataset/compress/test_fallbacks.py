@@ -95,6 +95,16 @@ def test_pixel_data_shorter_than_the_frames(codec: str, tmp_path: Path) -> None:
     _refused(_variant(tmp_path, "short", change), codec, "the frames need")
 
 
+@pytest.mark.parametrize("codec", PIXEL_CODECS)
+def test_pixel_data_longer_than_the_frames(codec: str, tmp_path: Path) -> None:
+    """Bytes past the last frame (and its pad byte) would be dropped by encoding the frames."""
+
+    def change(ds: pydicom.Dataset) -> None:
+        ds.PixelData = ds.PixelData + b"\x01\x02\x03\x04"
+
+    _refused(_variant(tmp_path, "long", change), codec, "more than its frames")
+
+
 def _unused_bits_set(ds: pydicom.Dataset) -> None:
     """examples_overlay (12-bit) with bit 13 set in some words: an overlay in the pixel data."""
     words = np.frombuffer(ds.PixelData, "<u2").copy()
