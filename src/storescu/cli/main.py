@@ -269,6 +269,9 @@ def run() -> None:
     from storescu.kernel.records import save_cache
 
     save_cache()  # what atexit would have done (see storescu.kernel.records)
+    workers = sys.modules.get("storescu.dataset.compress.stream")
+    if workers is not None:  # --compress started encoding processes: stop them cleanly
+        workers.stop_workers()
     try:
         logging.shutdown()  # flushes and closes handlers (-lc file handlers too)
         sys.stdout.flush()

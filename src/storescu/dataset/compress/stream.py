@@ -125,11 +125,19 @@ def _drop_processes(broken: Executor) -> None:
 
 
 @atexit.register
-def _stop_processes() -> None:
+def stop_workers() -> None:
+    """Shut the run's worker processes down, if any were started (idempotent).
+
+    Registered with :mod:`atexit`; a caller that ends its process with
+    ``os._exit`` (the command line does) calls it first.
+    """
     with _pool_lock:
         pool = _process_pool
     if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Waited for: the workers are idle by now, and a pool left to the
+        # interpreter's teardown leaks its semaphores (multiprocessing's
+        # resource tracker then warns the user about them).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class FrameQueue:
