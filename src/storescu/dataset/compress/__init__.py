@@ -13,13 +13,32 @@ numpy and the codecs are imported on first use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-from storescu.dataset.compress.codecs import CODECS, import_problem
+from storescu.dataset.compress.codecs import CODECS, install_problem
 from storescu.dataset.compress.errors import NotCompressed, VerificationFailed
-from storescu.dataset.compress.opening import open_compressed
-from storescu.dataset.compress.stream import CompressedReader
 from storescu.kernel.constants import DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN
+
+if TYPE_CHECKING:
+    from storescu.dataset.compress.opening import open_compressed
+    from storescu.dataset.compress.stream import CompressedReader
+
+
+def __getattr__(name: str) -> Any:
+    # The reader and its worker pools (concurrent.futures, multiprocessing)
+    # load when a file is first encoded, not when a run checks its options:
+    # ``--compress auto`` on a fast link never encodes and should not pay
+    # their ~50 ms import (issue 18: "on loopback it must cost nothing").
+    if name == "open_compressed":
+        from storescu.dataset.compress.opening import open_compressed
+
+        return open_compressed
+    if name == "CompressedReader":
+        from storescu.dataset.compress.stream import CompressedReader
+
+        return CompressedReader
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CODEC_SYNTAXES",
@@ -48,8 +67,11 @@ _NAMES: Final = {"jpeg-ls": "a JPEG-LS", "j2k": "a JPEG 2000", "htj2k": "an HTJ2
 
 
 def available_codecs() -> tuple[str, ...]:
-    """The pixel codecs whose encoder and verifying decoder import here, in PIXEL_CODECS order."""
-    return tuple(name for name in PIXEL_CODECS if not import_problem(name))
+    """The pixel codecs whose encoder and verifying decoder are installed, in PIXEL_CODECS order.
+
+    Checked without importing them (:func:`~storescu.dataset.compress.codecs.install_problem`).
+    """
+    return tuple(name for name in PIXEL_CODECS if not install_problem(name))
 
 
 def missing_encoders(codec: str) -> str | None:
@@ -66,7 +88,7 @@ def missing_encoders(codec: str) -> str | None:
         return "--compress auto needs at least one lossless encoder: pip install 'storescu[codecs]'"
     if codec not in CODECS:
         return f"--compress {codec}: unknown codec (choose from {', '.join(COMPRESS_CHOICES)})"
-    missing = import_problem(codec)
+    missing = install_problem(codec)
     if not missing:
         return None
     return (

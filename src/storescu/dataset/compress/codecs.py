@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from storescu.dataset.compress.pixels import PixelLayout
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["CODECS", "Codec", "codec_for_syntax", "import_problem"]
+__all__ = ["CODECS", "Codec", "codec_for_syntax", "import_problem", "install_problem"]
 
 _MONO: Final = frozenset({"MONOCHROME1", "MONOCHROME2"})
 _COLOUR: Final = frozenset({"RGB", "YBR_FULL"})
@@ -364,6 +365,27 @@ def codec_for_syntax(syntax: str) -> Codec | None:
         if codec.syntax == syntax:
             return codec
     return None
+
+
+def install_problem(codec: str) -> tuple[str, ...]:
+    """Distributions not installed for `codec` (empty: all are), without importing them.
+
+    What the start of a run checks (``--compress`` stops before any
+    association when this is not empty): importing numpy and the codec
+    libraries costs a sender that may never encode (``auto`` on a fast link)
+    a tenth of a second; :func:`import_problem` imports them when a file is
+    encoded, and a library that is present but broken then sends the file
+    uncompressed with the reason.
+    """
+    missing = []
+    for module, dist in CODECS[codec].modules:
+        try:
+            found = importlib.util.find_spec(module.partition(".")[0]) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(dist)
+    return tuple(missing)
 
 
 @functools.cache
