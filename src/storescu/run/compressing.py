@@ -140,7 +140,7 @@ def compressing_for(options: SendOptions) -> Compressing | None:
     Raises
     ------
     UsageError
-        ``options.compress`` is not one of :data:`CHOICES`.
+        ``options.compress`` is not one of ``CHOICES``.
     """
     codec = options.compress
     if codec is not None and codec not in CHOICES:
